@@ -1,0 +1,48 @@
+"""`superalign data list|show`: the registered tasks, their splits and examples."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from superalign.cli.console import out
+from superalign.data.registry import TASKS, load_task, task_names
+from superalign.data.task import SPLIT_NAMES, SplitSizes, make_splits
+
+app = typer.Typer(help="Tasks: list them, or show one.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_tasks() -> None:
+    """List the registered tasks (plus file:PATH for any local file)."""
+    table = Table("task", "description")
+    for name in task_names():
+        table.add_row(name, TASKS.help(name))
+    table.add_row("file:PATH?text=COL&label=COL", "any local jsonl/json/csv/parquet file")
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="task name, e.g. bbc-news")],
+    seed: Annotated[int, typer.Option(help="split seed")] = 0,
+    examples: Annotated[int, typer.Option(help="how many examples to print")] = 3,
+) -> None:
+    """Counts per split and class, and a few examples."""
+    task = load_task(name)
+    splits = make_splits(task, SplitSizes(), seed=seed)
+    out.print(f"[bold]{task.name}[/]: {task.description} — {len(task)} examples, {task.modality}")
+    table = Table("split", "n", *task.label_names)
+    for split in SPLIT_NAMES:
+        idx = splits[split]
+        counts = np.bincount(task.labels[idx], minlength=task.n_classes)
+        table.add_row(split, str(len(idx)), *[str(c) for c in counts])
+    out.print(table)
+    for i in range(min(examples, len(task))):
+        x = task.inputs[i]
+        shown = x[:200] if isinstance(x, str) else f"array of shape {np.asarray(x).shape}"
+        out.print(f"[dim]{task.label_names[task.labels[i]]}[/]  {shown!r}" if isinstance(x, str) else
+                  f"[dim]{task.label_names[task.labels[i]]}[/]  {shown}")

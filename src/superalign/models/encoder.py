@@ -1,0 +1,72 @@
+"""Encoders turn a task's inputs into a feature matrix `[n, d]`; the registry names them.
+
+An encoder is cheap to construct (it stores names and options) and loads its weights lazily on the
+first `encode`, so listing encoders or hitting the activation cache never loads a model.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+import numpy as np
+
+from superalign.errors import SuperalignError
+from superalign.registry import Registry
+
+
+class Encoder(ABC):
+    name: str
+    modalities: tuple[str, ...]  # the task modalities it accepts
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Everything that determines the features: model, weights checksum, layer, pooling, max length, precision."""
+
+    @abstractmethod
+    def n_params(self) -> int:
+        """Parameter count, to order ladders by size."""
+
+    @abstractmethod
+    def encode(self, inputs, progress: Callable[[int], None] = lambda n: None) -> np.ndarray:
+        """Features `[n, d]` float32 for `n` inputs; calls `progress(k)` after each k inputs."""
+
+    def check_modality(self, modality: str) -> None:
+        if modality not in self.modalities:
+            raise SuperalignError(
+                f"encoder {self.name!r} takes {'/'.join(self.modalities)} inputs, not {modality}; "
+                "pick an encoder for this task's modality (superalign models list)"
+            )
+
+
+EncoderFactory = Callable[[], Encoder]
+ENCODERS: Registry[EncoderFactory] = Registry("encoder")
+
+
+def get_encoder(name: str) -> Encoder:
+    _ensure_builtins()
+    return ENCODERS.get(name)()
+
+
+def encoder_names() -> list[str]:
+    _ensure_builtins()
+    return ENCODERS.names()
+
+
+def parse_options(spec: str, allowed: dict[str, type]) -> tuple[str, dict[str, Any]]:
+    """`name?layer=6&pooling=mean` -> ("name", {"layer": 6, "pooling": "mean"}), checking option names."""
+    base, _, query = spec.partition("?")
+    options: dict[str, Any] = {}
+    for key, values in parse_qs(query).items():
+        if key not in allowed:
+            raise SuperalignError(f"encoder {spec!r}: unknown option {key!r}; allowed: {', '.join(allowed)}")
+        try:
+            options[key] = allowed[key](values[-1])
+        except ValueError as exc:
+            raise SuperalignError(f"encoder {spec!r}: option {key}={values[-1]!r} is not a {allowed[key].__name__}") from exc
+    return base, options
+
+
+def _ensure_builtins() -> None:
+    from superalign.models import text_onnx, text_transformers, tfidf, vision  # noqa: F401

@@ -1,0 +1,27 @@
+"""Progress bars (rich) for anything long: featurizing, training, sweeps."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+def enabled() -> bool:
+    return os.environ.get("SUPERALIGN_PROGRESS", "1") != "0" and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator["callable"]:
+    """Yields `advance(n)`; draws a bar on an interactive terminal and nothing elsewhere."""
+    if not enabled():
+        yield lambda n=1: None
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, transient=True) as progress:
+        task_id = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task_id, n)
