@@ -1,0 +1,35 @@
+"""`superalign results`: the recorded weak-to-strong runs, summarised, and exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from superalign.cli.console import err
+from superalign.cli.run_cmd import print_summary
+from superalign.errors import SuperalignError
+from superalign.io import atomic_path
+from superalign.runs.store import load_results
+from superalign.w2s.summary import summarize
+
+
+def results(
+    task: Annotated[Optional[str], typer.Option(help="only this task")] = None,
+    export: Annotated[Optional[Path], typer.Option(help="write every run to a .csv or .parquet file")] = None,
+) -> None:
+    """Summarise the run store: accuracy and PGR with a bootstrap interval over seeds."""
+    df = load_results()
+    if task:
+        df = df[df["task"] == task]
+    if df.empty:
+        raise SuperalignError("no weak-to-strong runs recorded yet; run `superalign run` first")
+    print_summary(summarize(df))
+    if export is not None:
+        suffix = export.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise SuperalignError(f"--export {export}: use a .csv or .parquet file name")
+        with atomic_path(export) as tmp:
+            df.to_csv(tmp, index=False) if suffix == ".csv" else df.to_parquet(tmp, index=False)
+        err.print(f"wrote {len(df)} runs to {export}")

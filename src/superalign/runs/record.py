@@ -1,0 +1,58 @@
+"""Run records: everything needed to reproduce and audit a run, as plain JSON.
+
+A record has: schema version, kind, config and its hash, seed, git revision, package versions,
+the result (metrics, timings), the host and creation time.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+_PACKAGES = ("superalign", "torch", "transformers", "sentence-transformers", "scikit-learn", "numpy", "onnxruntime")
+
+
+@lru_cache(maxsize=1)
+def git_revision() -> str | None:
+    try:
+        root = Path(__file__).resolve().parents[3]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if out.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def make_record(kind: str, config: dict[str, Any], config_hash: str, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "config_hash": config_hash,
+        "config": config,
+        "seed": config.get("seed"),
+        "git_revision": git_revision(),
+        "packages": package_versions(),
+        "host": platform.node(),
+        "created": time.time(),
+        "result": result,
+    }

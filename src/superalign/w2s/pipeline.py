@@ -1,0 +1,127 @@
+"""The weak-to-strong experiment: weak supervisor -> weak labels -> strong student, with a strong ceiling.
+
+    1. weak supervisor: a head on weak features, trained on `weak_train` ground truth
+    2. weak labels: its soft predictions on `transfer` (and on `val`, for the student's own choices)
+    3. student: the method, on strong features of `transfer` with the weak labels
+    4. ceiling: a head on strong features trained on `transfer` ground truth
+    5. evaluation of all three on `test`; test labels are read only here.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from superalign.data.registry import load_task
+from superalign.data.task import SplitSizes, Task, make_splits
+from superalign.evaluation.metrics import agreement, classification_metrics, copied_mistakes, pgr
+from superalign.io import stable_hash
+from superalign.models.cache import ActivationCache
+from superalign.models.encoder import get_encoder
+from superalign.w2s.heads import make_head
+from superalign.w2s.methods import MethodContext, StudentSplit, make_method
+
+
+class ExperimentConfig(BaseModel):
+    """Everything that determines one weak-to-strong run; its hash keys the run store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field("bbc-business-vs-rest", description="task name (superalign data list)")
+    weak: str = Field("minilm-l3", description="weak supervisor's encoder")
+    strong: str = Field("mpnet", description="strong student's encoder")
+    method: str = Field("naive", description="weak-to-strong method")
+    method_options: dict[str, Any] = Field(default_factory=dict)
+    head: Literal["logistic", "mlp"] = "logistic"
+    intermediate: list[str] = Field(default_factory=list, description="rungs between weak and strong (bootstrap)")
+    seed: int = 0
+    splits: SplitSizes = Field(default_factory=SplitSizes)
+    max_examples: int = Field(0, ge=0, description="stratified subset of the task (0 = all)")
+    gt_validation: bool = Field(False, description="opt in to ground-truth labels on val (recorded as such)")
+
+    def config_hash(self) -> str:
+        return stable_hash(self.model_dump(mode="json"), length=16)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+def prepare_task(config: ExperimentConfig) -> Task:
+    task = load_task(config.task)
+    # The subset is drawn with a fixed seed, so all seeds share features (the splits vary by seed).
+    return task.subsample(config.max_examples, seed=0) if config.max_examples else task
+
+
+def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = None,
+                   task: Task | None = None) -> dict[str, Any]:
+    """Runs one experiment and returns its metrics, diagnostics and stage timings (no I/O besides caches)."""
+    cache = cache or ActivationCache()
+    timer = Timer()
+    with timer.stage("load_task"):
+        task = task or prepare_task(config)
+        splits = make_splits(task, config.splits, seed=config.seed)
+    strong_encoder = get_encoder(config.strong)
+    with timer.stage("featurize"):
+        x_weak = np.asarray(cache.featurize(task, get_encoder(config.weak)))  # [n, d_weak]
+        x_strong = np.asarray(cache.featurize(task, strong_encoder))  # [n, d_strong]
+        rungs = {name: np.asarray(cache.featurize(task, get_encoder(name))) for name in config.intermediate}
+    y = task.labels
+    k = task.n_classes
+    wt, tr, va, te = splits.weak_train, splits.transfer, splits.val, splits.test
+
+    with timer.stage("weak"):
+        weak_head = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
+        weak_transfer = weak_head.predict_proba(x_weak[tr])  # [n_transfer, k]
+        weak_val = weak_head.predict_proba(x_weak[va])
+        weak_test = weak_head.predict_proba(x_weak[te])
+
+    def student_split(idx: np.ndarray, weak_probs: np.ndarray | None) -> StudentSplit:
+        inputs = [task.inputs[i] for i in idx] if task.modality == "text" else np.asarray(task.inputs)[idx]
+        return StudentSplit(x_strong[idx], inputs, weak_probs, {r: f[idx] for r, f in rungs.items()})
+
+    context = MethodContext(n_classes=k, seed=config.seed, head=config.head, intermediate=list(config.intermediate),
+                            strong_encoder=strong_encoder)
+    val_split = student_split(va, weak_val)
+    if config.gt_validation:
+        val_split.true_labels = y[va]  # explicit opt-in; the record says validation = ground-truth
+    with timer.stage("student"):
+        student = make_method(config.method, config.method_options, context).fit(student_split(tr, weak_transfer), val_split)
+        student_test = student.predict_proba(student_split(te, None))
+    with timer.stage("ceiling"):
+        ceiling = make_head(config.head, k, config.seed).fit(x_strong[tr], y[tr])
+        ceiling_test = ceiling.predict_proba(x_strong[te])
+
+    with timer.stage("evaluate"):
+        y_test = y[te]  # the only place test labels are read
+        metrics = {
+            "weak": classification_metrics(weak_test, y_test),
+            "student": classification_metrics(student_test, y_test),
+            "ceiling": classification_metrics(ceiling_test, y_test),
+        }
+        result = {
+            "metrics": metrics,
+            "pgr": pgr(metrics["weak"]["accuracy"], metrics["student"]["accuracy"], metrics["ceiling"]["accuracy"]),
+            "pgr_auroc": pgr(metrics["weak"]["auroc"], metrics["student"]["auroc"], metrics["ceiling"]["auroc"]),
+            "gap": metrics["ceiling"]["accuracy"] - metrics["weak"]["accuracy"],
+            "student_weak_agreement": agreement(student_test, weak_test),
+            "copied_weak_mistakes": copied_mistakes(student_test, weak_test, y_test),
+            # Diagnostics on transfer (its ground truth trains the ceiling anyway; nothing is selected on it).
+            "weak_label_accuracy": float((weak_transfer.argmax(1) == y[tr]).mean()),
+            "n": {name: int(len(idx)) for name, idx in splits.items()},
+            "validation": "ground-truth" if config.gt_validation else "weak-labels",
+        }
+    result["timings"] = timer.seconds
+    result["test_predictions"] = {"student": student_test.argmax(1).tolist()}
+    return result
