@@ -118,7 +118,7 @@ class SplitSizes(BaseModel):
 
     def counts(self, n: int) -> dict[str, int]:
         raw = {name: getattr(self, name) for name in SPLIT_NAMES}
-        counts = {k: int(round(v * n)) if v < 1 else int(v) for k, v in raw.items()}
+        counts = {k: int(v * n + 1e-9) if v < 1 else int(v) for k, v in raw.items()}  # floor: never over n
         if sum(counts.values()) > n:
             raise SuperalignError(
                 f"split sizes {counts} add up to {sum(counts.values())} but the task has only {n} examples; "

@@ -1,0 +1,75 @@
+"""Contract tests over every registered encoder, with the real packaged models."""
+
+import numpy as np
+import pytest
+
+from superalign.data.registry import load_task
+from superalign.errors import SuperalignError
+from superalign.models import packaged
+from superalign.models.encoder import encoder_names, get_encoder
+
+SLOW = {"gemma-270m", "smollm2-135m", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"}
+
+
+def _inputs_for(encoder):
+    if "text" in encoder.modalities:
+        return load_task("bbc-news").subsample(40).inputs
+    return load_task("digits").subsample(40).inputs
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in encoder_names() + ["pca:5"]])
+def test_encoder_contract(name):
+    encoder = get_encoder(name)
+    inputs = _inputs_for(encoder)
+    seen = []
+    features = encoder.encode(inputs, progress=seen.append)
+    assert features.shape[0] == len(inputs) and features.ndim == 2 and features.shape[1] >= 5
+    assert features.dtype == np.float32 and np.isfinite(features).all()
+    assert sum(seen) == len(inputs)  # progress reports every input
+    assert features.std(0).max() > 0  # not constant
+    again = get_encoder(name).encode(inputs)
+    np.testing.assert_allclose(features, again, rtol=1e-4, atol=1e-4)  # deterministic
+    assert get_encoder(name).identity() == encoder.identity()
+    assert encoder.n_params() >= 0
+
+
+def test_ladder_is_ordered_by_parameter_count():
+    sizes = [get_encoder(n).n_params() for n in ["minilm-l3", "minilm-l6", "mpnet"]]
+    assert sizes == sorted(sizes) and sizes[0] > 10e6
+
+
+def test_ours_matches_sentence_transformers_encode():
+    from sentence_transformers import SentenceTransformer
+
+    texts = load_task("bbc-news").subsample(64).inputs
+    ours = get_encoder("minilm-l6").encode(texts)
+    ref = SentenceTransformer(str(packaged.minilm_l6_dir()), device="cpu").encode(texts)
+    cos = (ours * ref).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(ref, axis=1)
+    assert (1 - cos).max() < 1e-3
+
+
+def test_hf_and_st_prefixes_on_local_folders():
+    path = packaged.minilm_l6_dir()
+    texts = ["a short sentence", "another, somewhat longer sentence about sport"]
+    mean = get_encoder(f"hf:{path}?layer=3&pooling=mean").encode(texts)
+    last = get_encoder(f"hf:{path}?layer=-1&pooling=last").encode(texts)
+    assert mean.shape == last.shape == (2, 384) and not np.allclose(mean, last)
+    assert get_encoder(f"st:{path}").encode(texts).shape == (2, 384)
+    assert get_encoder(f"hf:{path}?layer=3").identity()["layer"] == 3
+
+
+def test_bad_encoder_options_and_modality():
+    with pytest.raises(SuperalignError, match="unknown option 'layr'"):
+        get_encoder("hf:some/model?layr=3")
+    with pytest.raises(SuperalignError, match="pooling"):
+        get_encoder("hf:some/model?pooling=max")
+    with pytest.raises(SuperalignError, match="did you mean 'minilm-l6'"):
+        get_encoder("minilm-l7")
+    with pytest.raises(SuperalignError, match="takes text inputs"):
+        get_encoder("minilm-l6").check_modality("image")
+
+
+def test_mpnet_assembly_is_verified():
+    folder = packaged.mpnet_dir()
+    assert (folder / ".verified").read_text() == packaged.MPNET_ZIP_SHA256
