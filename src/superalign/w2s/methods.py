@@ -139,10 +139,12 @@ class AuxConf:
         total = cfg.epochs * steps_per_epoch
         warmup = max(1, int(cfg.warmup_frac * total))
         step = 0
+        self.alphas_: list[float] = []  # the weight used at each step, kept for inspection
         for _ in range(cfg.epochs):
             for batch in torch.randperm(len(xt), generator=generator).split(cfg.batch_size):
                 logits = net(xt[batch])  # [b, k]
                 alpha = cfg.aux_coef * min(1.0, step / warmup)
+                self.alphas_.append(alpha)
                 target = (1 - alpha) * weak[batch] + alpha * self._harden(logits.detach(), weak[batch])
                 loss = -(target * F.log_softmax(logits, 1)).sum(1).mean()
                 opt.zero_grad()

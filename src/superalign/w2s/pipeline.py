@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from superalign.data.registry import load_task
-from superalign.data.task import SplitSizes, Task, make_splits
+from superalign.data.task import Splits, SplitSizes, Task, make_splits
 from superalign.evaluation.metrics import agreement, classification_metrics, copied_mistakes, pgr
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
@@ -65,13 +65,16 @@ def prepare_task(config: ExperimentConfig) -> Task:
 
 
 def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = None,
-                   task: Task | None = None) -> dict[str, Any]:
-    """Runs one experiment and returns its metrics, diagnostics and stage timings (no I/O besides caches)."""
+                   task: Task | None = None, splits: Splits | None = None) -> dict[str, Any]:
+    """Runs one experiment and returns its metrics, diagnostics and stage timings (no I/O besides caches).
+
+    `task` and `splits` override what the config names (tests use them to tamper with labels).
+    """
     cache = cache or ActivationCache()
     timer = Timer()
     with timer.stage("load_task"):
         task = task or prepare_task(config)
-        splits = make_splits(task, config.splits, seed=config.seed)
+        splits = splits or make_splits(task, config.splits, seed=config.seed)
     strong_encoder = get_encoder(config.strong)
     with timer.stage("featurize"):
         x_weak = np.asarray(cache.featurize(task, get_encoder(config.weak)))  # [n, d_weak]

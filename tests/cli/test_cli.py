@@ -1,0 +1,57 @@
+"""The CLI end to end (in-process with typer's runner), including the error paths."""
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from superalign.cli.main import app
+
+runner = CliRunner()
+
+
+def test_data_list_and_show():
+    result = runner.invoke(app, ["data", "list"])
+    assert result.exit_code == 0
+    for name in ["bbc-news", "bbc-sport-vs-tech", "breast-cancer", "digits", "fashion-mnist", "sciq", "anthropic-hh"]:
+        assert name in result.output
+    shown = runner.invoke(app, ["data", "show", "bbc-news"])
+    assert shown.exit_code == 0 and "weak_train" in shown.output and "business" in shown.output
+
+
+def test_embed_twice_second_from_cache():
+    first = runner.invoke(app, ["embed", "--task", "bbc-news", "--model", "minilm-l3"])
+    second = runner.invoke(app, ["embed", "--task", "bbc-news", "--model", "minilm-l3"])
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "from cache" in second.output and "(2225, 384)" in second.output
+    listing = runner.invoke(app, ["cache", "ls"])
+    assert "minilm-l3" in listing.output
+
+
+def test_run_then_results_and_export(runs_dir, tmp_path):
+    args = ["run", "--task", "bbc-sport-vs-tech", "--weak", "minilm-l3", "--strong", "minilm-l6",
+            "--method", "naive", "--method", "aux-conf", "--seeds", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "PGR" in result.output and "aux-conf" in result.output
+    again = runner.invoke(app, args)
+    assert "4 runs (4 from the store)" in again.output
+    out = tmp_path / "all.csv"
+    exported = runner.invoke(app, ["results", "--export", str(out)])
+    assert exported.exit_code == 0 and out.read_text().count("\n") == 5
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "superalign.cli.main", *args], capture_output=True, text=True)
+
+
+def test_errors_are_one_line_with_a_fix_and_exit_2(tmp_path):
+    unknown = _cli("run", "--task", "bbc-nwes", "--weak", "minilm-l3", "--strong", "minilm-l6")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().count("\n") == 0 and "did you mean 'bbc-news'" in unknown.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "label": 1}\n{oops}\n')
+    malformed = _cli("data", "show", f"file:{bad}")
+    assert malformed.returncode == 2 and "bad.jsonl:2:" in malformed.stderr
+    option = _cli("run", "--method", "aux-conf", "-o", "aux_coef=7", "--task", "bbc-news")
+    assert option.returncode == 2 and "aux_coef" in option.stderr

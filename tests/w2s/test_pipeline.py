@@ -1,0 +1,97 @@
+"""The weak-to-strong pipeline end to end on real models, determinism, no test leakage, the store."""
+
+import multiprocessing as mp
+
+import numpy as np
+import pytest
+
+from superalign.data.registry import load_task
+from superalign.runs.record import make_record
+from superalign.runs.store import RunStore, load_results
+from superalign.w2s import runner
+from superalign.w2s.pipeline import ExperimentConfig, run_experiment
+
+CONFIG = ExperimentConfig(task="bbc-news", weak="minilm-l3", strong="minilm-l6", method="naive", seed=0)
+
+
+def test_end_to_end_on_the_real_ladder():
+    result = run_experiment(CONFIG)
+    m = result["metrics"]
+    assert 0.8 < m["weak"]["accuracy"] < m["ceiling"]["accuracy"] <= 1.0  # the ladder is ordered
+    assert m["student"]["accuracy"] > 0.8
+    assert result["gap"] == pytest.approx(m["ceiling"]["accuracy"] - m["weak"]["accuracy"])
+    assert set(result["timings"]) >= {"featurize", "weak", "student", "ceiling"}
+    assert result["validation"] == "weak-labels"
+
+
+def test_same_seed_same_numbers_other_seed_other_split():
+    a, b = run_experiment(CONFIG), run_experiment(CONFIG)
+    assert a["metrics"] == b["metrics"] and a["pgr"] == b["pgr"]
+    c = run_experiment(CONFIG.model_copy(update={"seed": 1}))
+    assert c["metrics"] != a["metrics"]
+
+
+@pytest.mark.parametrize("method", ["naive", "aux-conf"])
+def test_test_labels_never_reach_training_or_selection(method):
+    """Scrambling the test labels must change the scores but not a single prediction."""
+    config = CONFIG.model_copy(update={"method": method})
+    task = load_task(config.task)
+    from superalign.data.task import make_splits
+
+    splits = make_splits(task, config.splits, seed=config.seed)
+    test_idx = splits.test
+    labels = task.labels.copy()
+    labels[test_idx] = np.random.default_rng(0).permutation(task.labels[test_idx] + 1) % task.n_classes
+    scrambled = task.subset(np.arange(len(task)), labels=labels)
+    clean = run_experiment(config, task=task, splits=splits)
+    dirty = run_experiment(config, task=scrambled, splits=splits)
+    assert clean["test_predictions"] == dirty["test_predictions"]
+    assert clean["metrics"]["student"]["accuracy"] != dirty["metrics"]["student"]["accuracy"]
+
+
+def test_runner_skips_what_the_store_has(runs_dir):
+    configs = runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["naive"], [0, 1])
+    store = RunStore()
+    first = runner.run_all(configs, store=store)
+    seen = []
+    second = runner.run_all(configs, store=store, on_done=lambda c, r, cached: seen.append(cached))
+    assert seen == [True, True] and first == second
+    df = load_results()
+    assert len(df) == 2 and set(df["seed"]) == {0, 1}
+    record = store.get(configs[0].config_hash())
+    assert record["schema_version"] == 1 and record["packages"]["torch"] and "git_revision" in record
+
+
+def _write_many(path, offset):
+    store = RunStore(path)
+    for i in range(20):
+        config = {"seed": offset + i}
+        store.put(make_record("w2s-test", config, f"hash-{offset + i}", {"value": i}))
+
+
+def test_store_survives_concurrent_writers(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    RunStore(path)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_write_many, args=(path, k * 100)) for k in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert all(p.exitcode == 0 for p in procs)
+    assert RunStore(path).count() == 60
+
+
+def test_yaml_config_expands_to_a_grid(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text("tasks: [bbc-sport-vs-tech]\nladder: [minilm-l3, minilm-l6, mpnet]\n"
+                    "methods: [naive, bootstrap]\nseeds: [0, 1]\nhead: mlp\n")
+    configs = runner.configs_from_yaml(path)
+    # 3 pairs x naive x 2 seeds + bootstrap only where a rung lies between (l3 -> mpnet) x 2 seeds
+    assert len(configs) == 8 and all(c.head == "mlp" for c in configs)
+    assert [c.intermediate for c in configs if c.method == "bootstrap"] == [["minilm-l6"]] * 2
+    path.write_text("tasks: [bbc-news\n")
+    from superalign.errors import SuperalignError
+
+    with pytest.raises(SuperalignError, match=r"exp.yaml:\d+:\d+: invalid YAML"):
+        runner.configs_from_yaml(path)
