@@ -92,7 +92,7 @@ class LogisticHead:
         sample_w = torch.ones(n) if w is None else w
         l2 = 1.0 / (C * n)
         optimizer = torch.optim.LBFGS([weight, bias], lr=1, max_iter=self.max_iter, history_size=20,
-                                      tolerance_grad=1e-6, tolerance_change=1e-9, line_search_fn="strong_wolfe")
+                                      tolerance_grad=1e-4, tolerance_change=1e-7, line_search_fn="strong_wolfe")
 
         def closure():
             optimizer.zero_grad()
