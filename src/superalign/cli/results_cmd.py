@@ -12,12 +12,13 @@ from superalign.cli.run_cmd import print_summary
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
 from superalign.runs.store import load_results
-from superalign.w2s.summary import summarize
+from superalign.w2s.summary import markdown_table, summarize
 
 
 def results(
     task: Annotated[Optional[str], typer.Option(help="only this task")] = None,
     export: Annotated[Optional[Path], typer.Option(help="write every run to a .csv or .parquet file")] = None,
+    markdown: Annotated[bool, typer.Option(help="print the summary as a Markdown table (for READMEs, notes)")] = False,
 ) -> None:
     """Summarise the run store: accuracy and PGR with a bootstrap interval over seeds."""
     df = load_results()
@@ -25,7 +26,10 @@ def results(
         df = df[df["task"] == task]
     if df.empty:
         raise SuperalignError("no weak-to-strong runs recorded yet; run `superalign run` first")
-    print_summary(summarize(df))
+    if markdown:
+        print(markdown_table(summarize(df)))
+    else:
+        print_summary(summarize(df))
     if export is not None:
         suffix = export.suffix.lower()
         if suffix not in (".csv", ".parquet"):
