@@ -88,10 +88,17 @@ class EfficientNetLite(Encoder):
 
     @cached_property
     def model(self):
+        import torch
         from efficientnet_lite_pytorch import EfficientNet
 
         torch_threads()
-        model = EfficientNet.from_pretrained(self.name, weights_path=self.weights_path)
+        model = EfficientNet.from_name(self.name)
+        # The weights ship as a .pth: load them with the tensors-only unpickler, never arbitrary objects.
+        state = torch.load(self.weights_path, map_location="cpu", weights_only=True)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if [k for k in missing if not k.startswith("_fc")] or unexpected:
+            raise SuperalignError(f"{self.weights_path}: weights do not fit {self.name} "
+                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]}); reinstall the package")
         return model.eval()
 
     def identity(self) -> dict[str, Any]:
