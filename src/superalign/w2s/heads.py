@@ -87,8 +87,11 @@ class LogisticHead:
         torch.manual_seed(self.seed)
         n, d = x.shape
         k = y.shape[1]
-        weight = torch.zeros(d, k, requires_grad=True)
-        bias = torch.zeros(k, requires_grad=True)
+        # Two classes: one logit column (as scikit-learn), logits [0, z]; the same model with half the
+        # parameters and a better-conditioned problem, so L-BFGS converges in fewer steps.
+        columns = 1 if k == 2 else k
+        weight = torch.zeros(d, columns, requires_grad=True)
+        bias = torch.zeros(columns, requires_grad=True)
         sample_w = torch.ones(n) if w is None else w
         l2 = 1.0 / (C * n)
         optimizer = torch.optim.LBFGS([weight, bias], lr=1, max_iter=self.max_iter, history_size=20,
@@ -96,13 +99,21 @@ class LogisticHead:
 
         def closure():
             optimizer.zero_grad()
-            logp = F.log_softmax(x @ weight + bias, dim=1)  # [n, k]
-            loss = -((y * logp).sum(1) * sample_w).sum() / n + 0.5 * l2 * (weight ** 2).sum()
+            z = x @ weight + bias  # [n, columns]
+            if columns == 1:
+                nll = F.binary_cross_entropy_with_logits(z[:, 0], y[:, 1], weight=sample_w, reduction="sum") / n
+            else:
+                nll = -((y * F.log_softmax(z, dim=1)).sum(1) * sample_w).sum() / n
+            loss = nll + 0.5 * l2 * (weight ** 2).sum()
             loss.backward()
             return loss
 
         optimizer.step(closure)
-        return weight.detach(), bias.detach()
+        weight, bias = weight.detach(), bias.detach()
+        if columns == 1:
+            weight = torch.cat([torch.zeros(d, 1), weight], dim=1)  # [d, 2]
+            bias = torch.cat([torch.zeros(1), bias])
+        return weight, bias
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         if self.weight_ is None:
