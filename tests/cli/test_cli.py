@@ -55,3 +55,16 @@ def test_errors_are_one_line_with_a_fix_and_exit_2(tmp_path):
     assert malformed.returncode == 2 and "bad.jsonl:2:" in malformed.stderr
     option = _cli("run", "--method", "aux-conf", "-o", "aux_coef=7", "--task", "bbc-news")
     assert option.returncode == 2 and "aux_coef" in option.stderr
+
+
+def test_decide_runs_the_examples():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "decision"
+    result = runner.invoke(app, ["decide", str(examples / "shutdown-manipulation.yaml"), "--rule", "myopic"])
+    assert result.exit_code == 0, result.output
+    assert "pump" in result.output and "half-half" in result.output and "manipulate" in result.output
+    eu = runner.invoke(app, ["decide", str(examples / "timestep-vs-eu.yaml"), "--rule", "eu"])
+    assert "expected utility 6/5 < 9/5" in eu.output
+    bad = _cli("decide", str(examples / "sweetening.yaml"), "--rule", "dms")
+    assert bad.returncode == 2 and "did you mean 'dsm'" in bad.stderr

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from superalign.cli import cache_cmd, data_cmd, embed_cmd, models_cmd, results_cmd, run_cmd
+from superalign.cli import cache_cmd, data_cmd, decide_cmd, embed_cmd, models_cmd, results_cmd, run_cmd
 from superalign.errors import SuperalignError
 
 app = typer.Typer(help="superalign: a workbench for superalignment research.", no_args_is_help=True,
@@ -21,6 +21,7 @@ app.add_typer(cache_cmd.app, name="cache")
 app.command("embed")(embed_cmd.embed)
 app.command("run")(run_cmd.run)
 app.command("results")(results_cmd.results)
+app.command("decide")(decide_cmd.decide_command)
 
 
 def main() -> None:
