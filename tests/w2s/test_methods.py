@@ -9,7 +9,8 @@ from superalign.errors import SuperalignError
 from superalign.models.cache import featurize
 from superalign.models.encoder import get_encoder
 from superalign.w2s.heads import LogisticHead
-from superalign.w2s.methods import AuxConf, AuxConfConfig, MethodContext, StudentSplit, make_method, method_names
+from superalign.w2s.methods import (AuxConf, AuxConfConfig, LabelledSplit, MethodContext, StudentSplit, make_method,
+                                    method_names)
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +25,22 @@ def setting():
 
     def split(idx, with_labels=True):
         return StudentSplit(strong_x[idx], [task.inputs[i] for i in idx],
-                            weak.predict_proba(weak_x[idx]) if with_labels else None, {"minilm-l3": mid_x[idx]})
+                            weak.predict_proba(weak_x[idx]) if with_labels else None, {"minilm-l3": mid_x[idx]},
+                            true_labels=task.labels[idx] if with_labels else None, weak_features=weak_x[idx])
 
+    global LABELLED
+    LABELLED = LabelledSplit(strong_x[wt], weak_x[wt], task.labels[wt])
     return task, split(tr), split(va), split(te, False), te
+
+
+LABELLED = None
 
 
 def _method(name, **options):
     if name == "finetune":
         options = {"max_steps": 2, "batch_size": 8, **options}
-    context = MethodContext(n_classes=2, seed=0, intermediate=["minilm-l3"], strong_encoder=get_encoder("minilm-l6"))
+    context = MethodContext(n_classes=2, seed=0, intermediate=["minilm-l3"], strong_encoder=get_encoder("minilm-l6"),
+                            labelled=LABELLED)
     return make_method(name, options, context)
 
 
@@ -48,7 +56,7 @@ def test_method_contract(name, setting):
 
 
 @pytest.mark.parametrize("name", method_names())
-def test_method_rejects_unknown_options(name):
+def test_method_rejects_unknown_options(name, setting):
     with pytest.raises(SuperalignError, match="option"):
         _method(name, not_an_option=1)
 

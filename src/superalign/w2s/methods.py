@@ -27,7 +27,20 @@ class StudentSplit:
     inputs: Any = None  # the raw inputs (texts or arrays), for methods that fine-tune the model itself
     weak_probs: np.ndarray | None = None  # [n, k] weak supervisor's soft labels; None on test
     rung_features: dict[str, np.ndarray] = field(default_factory=dict)  # intermediate encoders' [n, d_r]
-    true_labels: np.ndarray | None = None  # only on val, only with the explicit ground-truth-validation opt-in
+    # Ground truth: on val only with the explicit ground-truth-validation opt-in; on transfer only for
+    # methods that declare `uses_transfer_labels` (oracle upper bounds), and the record says so.
+    true_labels: np.ndarray | None = None
+    weak_features: np.ndarray | None = None  # [n, d_weak] the weak encoder's features (to build more weak teachers)
+
+
+@dataclass
+class LabelledSplit:
+    """The weak supervisor's own ground-truth data (weak_train): what a method may use besides weak labels,
+    e.g. to train more weak teachers or a P(IK) classifier. No method sees more ground truth than the supervisor."""
+
+    features: np.ndarray  # [n, d] strong features
+    weak_features: np.ndarray  # [n, d_weak]
+    labels: np.ndarray  # [n] ground truth
 
 
 @dataclass
@@ -37,6 +50,7 @@ class MethodContext:
     head: str = "logistic"  # logistic | mlp
     intermediate: list[str] = field(default_factory=list)  # ladder rungs between weak and strong
     strong_encoder: Any = None  # the Encoder object, for fine-tuning
+    labelled: LabelledSplit | None = None  # weak_train: the supervisor's ground truth
 
 
 class MethodConfig(BaseModel):
@@ -54,6 +68,7 @@ METHODS: Registry[MethodSpec] = Registry("method")
 
 
 def make_method(name: str, options: dict[str, Any] | None, context: MethodContext):
+    _ensure_methods()
     spec = METHODS.get(name)
     try:
         config = spec.config_cls(**(options or {}))
@@ -67,9 +82,13 @@ def make_method(name: str, options: dict[str, Any] | None, context: MethodContex
 
 
 def method_names() -> list[str]:
-    from superalign.w2s import finetune  # noqa: F401  registers `finetune`
-
+    _ensure_methods()
     return METHODS.names()
+
+
+def _ensure_methods() -> None:
+    # The v2 methods and fine-tuning live in their own modules; importing them registers them.
+    from superalign.w2s import cosupervision, ensemble, filtering, finetune, selective  # noqa: F401
 
 
 # --- naive -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
 from superalign.w2s.heads import make_head
-from superalign.w2s.methods import MethodContext, StudentSplit, make_method
+from superalign.w2s.methods import LabelledSplit, MethodContext, StudentSplit, make_method
 
 
 class ExperimentConfig(BaseModel):
@@ -92,15 +92,21 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
 
     def student_split(idx: np.ndarray, weak_probs: np.ndarray | None) -> StudentSplit:
         inputs = [task.inputs[i] for i in idx] if task.modality == "text" else np.asarray(task.inputs)[idx]
-        return StudentSplit(x_strong[idx], inputs, weak_probs, {r: f[idx] for r, f in rungs.items()})
+        return StudentSplit(x_strong[idx], inputs, weak_probs, {r: f[idx] for r, f in rungs.items()},
+                            weak_features=x_weak[idx])
 
+    labelled = LabelledSplit(x_strong[wt], x_weak[wt], y[wt])  # the supervisor's own ground truth
     context = MethodContext(n_classes=k, seed=config.seed, head=config.head, intermediate=list(config.intermediate),
-                            strong_encoder=strong_encoder)
+                            strong_encoder=strong_encoder, labelled=labelled)
     val_split = student_split(va, weak_val)
     if config.gt_validation:
         val_split.true_labels = y[va]  # explicit opt-in; the record says validation = ground-truth
     with timer.stage("student"):
-        student = make_method(config.method, config.method_options, context).fit(student_split(tr, weak_transfer), val_split)
+        method = make_method(config.method, config.method_options, context)
+        transfer_split = student_split(tr, weak_transfer)
+        if getattr(method, "uses_transfer_labels", False):
+            transfer_split.true_labels = y[tr]  # oracle variants only; recorded below
+        student = method.fit(transfer_split, val_split)
         student_test = student.predict_proba(student_split(te, None))
     with timer.stage("ceiling"):
         ceiling = make_head(config.head, k, config.seed).fit(x_strong[tr], y[tr])
@@ -124,7 +130,10 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
             "weak_label_accuracy": float((weak_transfer.argmax(1) == y[tr]).mean()),
             "n": {name: int(len(idx)) for name, idx in splits.items()},
             "validation": "ground-truth" if config.gt_validation else "weak-labels",
+            "oracle": bool(getattr(method, "uses_transfer_labels", False)),
         }
+        if hasattr(student, "diagnostics"):  # after training, with transfer ground truth, for the record only
+            result["method_diagnostics"] = student.diagnostics(y[tr])
     result["timings"] = timer.seconds
     result["test_predictions"] = {"student": student_test.argmax(1).tolist()}
     return result
