@@ -11,7 +11,7 @@ from superalign.cli.console import err
 from superalign.cli.run_cmd import print_summary
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
-from superalign.runs.store import load_results
+from superalign.runs.store import RunStore, load_results
 from superalign.w2s.summary import markdown_table, summarize
 
 
@@ -19,8 +19,17 @@ def results(
     task: Annotated[Optional[str], typer.Option(help="only this task")] = None,
     export: Annotated[Optional[Path], typer.Option(help="write every run to a .csv or .parquet file")] = None,
     markdown: Annotated[bool, typer.Option(help="print the summary as a Markdown table (for READMEs, notes)")] = False,
+    failed: Annotated[bool, typer.Option(help="list the failed runs and their errors instead")] = False,
 ) -> None:
     """Summarise the run store: accuracy and PGR with a bootstrap interval over seeds."""
+    if failed:
+        records = RunStore().records(kind="w2s", status="failed")
+        for r in records:
+            c = r["config"]
+            print(f"{r['config_hash']}  {c['task']} {c['weak']}->{c['strong']} {c['method']} seed {c['seed']}: "
+                  f"{r['result'].get('error')}")
+        err.print(f"{len(records)} failed runs")
+        return
     df = load_results()
     if task:
         df = df[df["task"] == task]

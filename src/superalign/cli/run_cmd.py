@@ -24,7 +24,7 @@ def run(
     weak: Annotated[Optional[str], typer.Option(help="weak encoder (with --strong, instead of --ladder)")] = None,
     strong: Annotated[Optional[str], typer.Option(help="strong encoder")] = None,
     ladder: Annotated[Optional[list[str]], typer.Option(help="encoders from weak to strong; every ordered pair runs")] = None,
-    method: Annotated[Optional[list[str]], typer.Option(help="method(s): naive, aux-conf, bootstrap, finetune")] = None,
+    method: Annotated[Optional[list[str]], typer.Option(help="method(s), see `superalign methods list`")] = None,
     seeds: Annotated[int, typer.Option(help="number of seeds (0..N-1)")] = 3,
     head: Annotated[str, typer.Option(help="logistic or mlp")] = "logistic",
     intermediate: Annotated[Optional[list[str]], typer.Option(help="rungs for bootstrap with --weak/--strong")] = None,

@@ -72,6 +72,11 @@ class RunStore:
         with closing(self._connect()) as conn:
             return [json.loads(row[0]) for row in conn.execute(query + " ORDER BY created", args)]
 
+    def statuses(self) -> dict[str, str]:
+        """config hash -> status, for every stored run."""
+        with closing(self._connect()) as conn:
+            return dict(conn.execute("SELECT config_hash, status FROM runs").fetchall())
+
     def count(self) -> int:
         with closing(self._connect()) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
@@ -94,6 +99,8 @@ def flatten_w2s(records: Iterable[dict[str, Any]]):
             "agreement": res["student_weak_agreement"], "copied_mistakes": res["copied_weak_mistakes"],
             "validation": res.get("validation"), "git_revision": r.get("git_revision"),
             "seconds": sum(res.get("timings", {}).values()),
+            "weak_params": res.get("params", {}).get("weak", float("nan")),
+            "strong_params": res.get("params", {}).get("strong", float("nan")),
         })
     return pd.DataFrame(rows)
 

@@ -43,7 +43,7 @@ class Finetune:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        if not transfer.inputs or not isinstance(transfer.inputs[0], str):
+        if len(transfer.inputs) == 0 or not isinstance(transfer.inputs[0], str):
             raise SuperalignError("method 'finetune' needs a text task")
         cfg, ctx = self.config, self.context
         torch_threads()

@@ -22,6 +22,7 @@ from superalign.evaluation.metrics import agreement, classification_metrics, cop
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
+from superalign.models.sizes import param_count
 from superalign.w2s.heads import make_head
 from superalign.w2s.methods import LabelledSplit, MethodContext, StudentSplit, make_method
 
@@ -75,9 +76,9 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
     with timer.stage("load_task"):
         task = task or prepare_task(config)
         splits = splits or make_splits(task, config.splits, seed=config.seed)
-    strong_encoder = get_encoder(config.strong)
+    strong_encoder, weak_encoder = get_encoder(config.strong), get_encoder(config.weak)
     with timer.stage("featurize"):
-        x_weak = np.asarray(cache.featurize(task, get_encoder(config.weak)))  # [n, d_weak]
+        x_weak = np.asarray(cache.featurize(task, weak_encoder))  # [n, d_weak]
         x_strong = np.asarray(cache.featurize(task, strong_encoder))  # [n, d_strong]
         rungs = {name: np.asarray(cache.featurize(task, get_encoder(name))) for name in config.intermediate}
     y = task.labels
@@ -131,6 +132,8 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
             "n": {name: int(len(idx)) for name, idx in splits.items()},
             "validation": "ground-truth" if config.gt_validation else "weak-labels",
             "oracle": bool(getattr(method, "uses_transfer_labels", False)),
+            # Model sizes, so reports can plot against them without loading any model.
+            "params": {"weak": param_count(weak_encoder), "strong": param_count(strong_encoder)},
         }
         if hasattr(student, "diagnostics"):  # after training, with transfer ground truth, for the record only
             result["method_diagnostics"] = student.diagnostics(y[tr])

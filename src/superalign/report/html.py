@@ -1,0 +1,87 @@
+"""The static HTML report: reads only the run store, writes index.html and figures/*.png|svg."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from superalign.errors import SuperalignError
+from superalign.io import atomic_path
+from superalign.runs.store import RunStore, flatten_w2s
+from superalign.w2s.summary import summarize
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>superalign report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; font-size: 13px; margin: 1em 0; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
+th {{ background: #f3f3f3; }} td:first-child, th:first-child {{ text-align: left; }}
+img {{ max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }}
+.note {{ color: #666; font-size: 13px; }}
+</style></head>
+<body data-ready="no">
+<h1>superalign report</h1>
+<p class="note">{n_runs} runs ({n_failed} failed) from {store}; generated {when}. Figures are also saved as PNG and SVG in figures/.</p>
+{figures}
+<h2>Summary (mean over seeds, PGR with 95% bootstrap interval)</h2>
+{summary}
+<h2>All runs</h2>
+{runs}
+<script>
+// Marks the page ready once every figure has loaded with real pixels (the browser test reads this).
+window.addEventListener("load", () => {{
+  const imgs = Array.from(document.images);
+  const ok = imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0);
+  document.body.dataset.ready = ok ? "yes" : "broken";
+  document.body.dataset.figures = String(imgs.length);
+}});
+</script>
+</body></html>
+"""
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep="–", escape=True)
+
+
+def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
+    """Writes the report into `out_dir` and returns the path of index.html."""
+    from superalign.report import figures
+
+    store = store or RunStore()
+    records = store.records(kind="w2s")
+    if not records:
+        raise SuperalignError(f"{store.path}: no weak-to-strong runs to report; run `superalign run` or a sweep first")
+    df = flatten_w2s(records)
+    n_failed = len(store.records(kind="w2s", status="failed"))
+    method = method or ("naive" if "naive" in set(df["method"]) else df["method"].iloc[0])
+    out_dir = Path(out_dir)
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    made = {
+        "pgr_by_pair": (figures.pgr_by_pair(df, method), f"PGR by weak/strong pair ({method})"),
+        "accuracy_vs_strong_size": (figures.accuracy_vs_strong_size(df, method), f"Accuracy vs strong model size ({method})"),
+        "methods": (figures.method_comparison(df), "Method comparison"),
+    }
+    blocks = []
+    for name, (fig, title) in made.items():
+        for suffix in ("png", "svg"):
+            with atomic_path(fig_dir / f"{name}.{suffix}") as tmp:
+                fig.savefig(tmp, format=suffix, dpi=110)
+        blocks.append(f"<h2>{html.escape(title)}</h2>\n<img src=\"figures/{name}.png\" alt=\"{html.escape(title)}\">")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    summary = summarize(df).round(3)
+    runs = df.drop(columns=["git_revision"]).sort_values(["task", "method", "weak", "strong", "seed"])
+    page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),
+                        when=time.strftime("%Y-%m-%d %H:%M"), figures="\n".join(blocks),
+                        summary=_table(summary), runs=_table(runs))
+    index = out_dir / "index.html"
+    with atomic_path(index) as tmp:
+        tmp.write_text(page)
+    return index

@@ -1,0 +1,103 @@
+"""Executors run pending configs and hand every outcome to one writer callback, in this process.
+
+local    in-process, one run after another
+process  a local process pool (`jobs` workers); a worker that dies is replaced and its runs retried once,
+         then recorded as failed, never dropped
+ray      Ray tasks on a cluster (`address`), or a local Ray cluster started by `ray.init()`;
+         Ray retries a task whose worker died (max_retries=1) before it is recorded as failed
+Workers use one thread each (their runs are small); featurizing has already happened.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from typing import Any, Callable
+
+from superalign.errors import MissingDependencyError, SuperalignError
+from superalign.runs.sweep import execute_one
+from superalign.w2s.pipeline import ExperimentConfig
+
+OnOutcome = Callable[[ExperimentConfig, dict[str, Any]], None]
+EXECUTORS = ("local", "process", "ray")
+
+
+def _single_threaded() -> None:
+    os.environ["SUPERALIGN_THREADS"] = "1"
+    os.environ["SUPERALIGN_PROGRESS"] = "0"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def run_local(configs: list[ExperimentConfig], on_outcome: OnOutcome) -> None:
+    for config in configs:
+        on_outcome(config, execute_one(config.model_dump(mode="json")))
+
+
+def run_process_pool(configs: list[ExperimentConfig], on_outcome: OnOutcome, jobs: int) -> None:
+    attempts = {c.config_hash(): 0 for c in configs}
+    queue = list(configs)
+    while queue:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_single_threaded) as pool:
+            futures = {pool.submit(execute_one, c.model_dump(mode="json")): c for c in queue}
+            queue = []
+            remaining = set(futures)
+            while remaining:
+                done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for future in done:
+                    config = futures[future]
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        key = config.config_hash()
+                        attempts[key] += 1
+                        if attempts[key] <= 1:
+                            queue.append(config)  # the pool is gone; retried in a fresh one
+                            continue
+                        outcome = {"ok": False, "error": "worker process died twice running this config"}
+                    on_outcome(config, outcome)
+
+
+def run_ray(configs: list[ExperimentConfig], on_outcome: OnOutcome, address: str | None = None,
+            jobs: int | None = None) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingDependencyError("the ray executor needs Ray: pip install 'superalign[ray]' (or pip install ray)") from exc
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {"env_vars": {"SUPERALIGN_THREADS": "1", "SUPERALIGN_PROGRESS": "0", "OMP_NUM_THREADS": "1",
+                            **{k: v for k, v in os.environ.items() if k.startswith("SUPERALIGN_") and k != "SUPERALIGN_THREADS"}}}
+        ray.init(address=address, num_cpus=None if address else jobs, runtime_env=env, include_dashboard=False,
+                 log_to_driver=False, ignore_reinit_error=True)
+    remote = ray.remote(max_retries=1, num_cpus=1)(execute_one)
+    try:
+        refs = {remote.remote(c.model_dump(mode="json")): c for c in configs}
+        remaining = list(refs)
+        while remaining:
+            done, remaining = ray.wait(remaining, num_returns=1)
+            for ref in done:
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:  # the worker died twice, or Ray itself failed for this task
+                    outcome = {"ok": False, "error": f"ray: {type(exc).__name__}: {str(exc)[:300]}"}
+                on_outcome(refs[ref], outcome)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_with(executor: str, configs: list[ExperimentConfig], on_outcome: OnOutcome, jobs: int = 1,
+             address: str | None = None) -> None:
+    if executor == "local" or (executor == "process" and jobs <= 1):
+        run_local(configs, on_outcome)
+    elif executor == "process":
+        run_process_pool(configs, on_outcome, jobs)
+    elif executor == "ray":
+        run_ray(configs, on_outcome, address=address, jobs=jobs)
+    else:
+        raise SuperalignError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")

@@ -1,0 +1,130 @@
+"""Sweeps: a YAML grid expanded into run configs keyed by config hash, run by an executor, resumable.
+
+    name: demo
+    tasks: [bbc-news, digits]
+    ladder: [minilm-l3, minilm-l6, mpnet]   # every weak < strong pair by ladder order
+    ladders: {digits: [pca:4, pca:16, raw]}  # optional per-task ladder overriding `ladder`
+    methods: [naive, aux-conf]
+    seeds: 5                                # or a list
+    include: [{task: bbc-news, weak: tfidf, strong: mpnet, method: naive}]   # extra runs (seeds apply)
+    exclude: [{method: aux-conf, task: digits}]                              # drop runs matching all fields
+    head: logistic                          # any other ExperimentConfig field applies to every run
+
+Featurizing is shared: every (task, encoder) is computed once before any run is dispatched.
+Records flow back to one writer (this process); a run that fails is recorded with its error and
+retried only on request; a killed sweep resumes with exactly the missing runs.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from superalign.errors import SuperalignError
+from superalign.runs.record import make_record
+from superalign.runs.store import RunStore
+from superalign.w2s.pipeline import ExperimentConfig, prepare_task
+from superalign.w2s.runner import grid, make_config, validate_names
+
+_SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}
+
+
+def load_sweep(path: Path) -> tuple[str, list[ExperimentConfig]]:
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise SuperalignError(f"{path}: no such sweep file")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise SuperalignError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(spec, dict):
+        raise SuperalignError(f"{path}: a sweep is a mapping (tasks, ladder, methods, seeds, ...)")
+    return str(spec.get("name", path.stem)), expand(spec, where=str(path))
+
+
+def expand(spec: dict[str, Any], where: str = "sweep") -> list[ExperimentConfig]:
+    common = {k: v for k, v in spec.items() if k not in _SWEEP_KEYS}
+    seeds = spec.get("seeds", 3)
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    tasks = list(spec.get("tasks", []))
+    methods = list(spec.get("methods", ["naive"]))
+    ladders = spec.get("ladders", {}) or {}
+    configs: list[ExperimentConfig] = []
+    for task in tasks:
+        ladder = ladders.get(task, spec.get("ladder"))
+        if not ladder or len(ladder) < 2:
+            raise SuperalignError(f"{where}: task {task!r} needs a ladder of at least two encoders")
+        configs += grid([task], list(ladder), methods, seeds, **common)
+    for extra in spec.get("include", []) or []:
+        for seed in seeds:
+            configs.append(make_config(**{**common, "seed": seed, **extra}))
+    excludes = spec.get("exclude", []) or []
+    for rule in excludes:
+        unknown = set(rule) - set(ExperimentConfig.model_fields)
+        if unknown:
+            raise SuperalignError(f"{where}: exclude rule {rule} names unknown field(s) {sorted(unknown)}")
+    configs = [c for c in configs if not any(all(getattr(c, k) == v for k, v in rule.items()) for rule in excludes)]
+    unique = {c.config_hash(): c for c in configs}  # an include may repeat a grid run
+    if not unique:
+        raise SuperalignError(f"{where}: the sweep expands to no runs; check tasks, ladder, methods and excludes")
+    return list(unique.values())
+
+
+def prefeaturize(configs: list[ExperimentConfig], progress: Callable[[], None] = lambda: None) -> int:
+    """Computes every (task, encoder) once, in this process, so workers only read the cache."""
+    from superalign.models.cache import ActivationCache
+    from superalign.models.encoder import get_encoder
+
+    cache = ActivationCache()
+    pairs = sorted({(c.task, c.max_examples, enc) for c in configs for enc in [c.weak, c.strong, *c.intermediate]})
+    for (task_name, max_examples, encoder_name) in pairs:
+        config = ExperimentConfig(task=task_name, max_examples=max_examples)
+        cache.featurize(prepare_task(config), get_encoder(encoder_name))
+        progress()
+    return len(pairs)
+
+
+def execute_one(config_json: dict[str, Any]) -> dict[str, Any]:
+    """Runs one config in whatever process the executor chose; never raises: errors come back as data."""
+    from superalign.w2s.pipeline import run_experiment
+
+    config = ExperimentConfig(**config_json)
+    start = time.time()
+    try:
+        return {"ok": True, "result": run_experiment(config)}
+    except Exception as exc:  # a failed run is recorded, not lost
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+                "seconds": time.time() - start}
+
+
+def record_outcome(store: RunStore, config: ExperimentConfig, outcome: dict[str, Any]) -> bool:
+    key = config.config_hash()
+    config_json = config.model_dump(mode="json")
+    if outcome.get("ok"):
+        store.put(make_record("w2s", config_json, key, outcome["result"]))
+        return True
+    store.put(make_record("w2s", config_json, key, {"error": outcome["error"], "traceback": outcome.get("traceback")}),
+              status="failed")
+    return False
+
+
+def pending(configs: list[ExperimentConfig], store: RunStore, retry_failed: bool) -> list[ExperimentConfig]:
+    statuses = store.statuses()
+    out = []
+    for c in configs:
+        status = statuses.get(c.config_hash())
+        if status is None or (status == "failed" and retry_failed):
+            out.append(c)
+    return out
+
+
+def validate(configs: list[ExperimentConfig]) -> None:
+    """Fails fast on unknown task, encoder or method names, before any work."""
+    validate_names(configs)
+

@@ -1,0 +1,48 @@
+"""The HTML report reads only the store, and renders in a real (headless) browser."""
+
+import re
+import shutil
+
+import pytest
+
+from superalign.report.html import build_report
+from superalign.runs.store import RunStore
+from superalign.w2s.runner import grid, run_all
+
+
+@pytest.fixture
+def filled_store(runs_dir):
+    configs = grid(["breast-cancer", "digits"], ["pca:2", "pca:8", "raw"], ["naive", "knn-relabel"], [0, 1])
+    run_all(configs)
+    return RunStore()
+
+
+def test_report_writes_figures_and_tables(filled_store, tmp_path):
+    index = build_report(tmp_path / "report", filled_store)
+    page = index.read_text()
+    for name in ("pgr_by_pair", "accuracy_vs_strong_size", "methods"):
+        assert (tmp_path / "report" / "figures" / f"{name}.png").stat().st_size > 5000
+        assert (tmp_path / "report" / "figures" / f"{name}.svg").exists()
+        assert f'figures/{name}.png' in page
+    assert page.count("<tr") > 24  # summary rows plus one row per run
+    assert "knn-relabel" in page and "breast-cancer" in page
+
+
+def test_report_needs_runs(runs_dir, tmp_path):
+    from superalign.errors import SuperalignError
+
+    with pytest.raises(SuperalignError, match="no weak-to-strong runs"):
+        build_report(tmp_path / "r", RunStore())
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(filled_store, tmp_path):
+    from superalign.report.browser import render
+
+    index = build_report(tmp_path / "report", filled_store)
+    shot = tmp_path / "shot.png"
+    dom, console = render(index, screenshot=shot)
+    assert re.search(r'data-ready="yes"', dom), "figures did not load in the browser"
+    assert 'data-figures="3"' in dom
+    assert console == []  # no console errors or messages at all
+    assert shot.stat().st_size > 20000
