@@ -38,13 +38,16 @@ def pgr_by_pair(df: pd.DataFrame, method: str):
         strongs, weaks = _order_by_size(t, "strong"), _order_by_size(t, "weak")
         width = 0.8 / max(1, len(weaks))
         for i, weak in enumerate(weaks):
-            means, errs = [], []
-            for strong in strongs:
+            xs, means, errs = [], [], []
+            for j, strong in enumerate(strongs):
                 m, lo, hi = mean_and_ci(t[(t["weak"] == weak) & (t["strong"] == strong)]["pgr"].tolist())
+                if math.isnan(m):
+                    continue  # no runs for this pair (or no gap to recover): leave a gap, not a zero bar
+                xs.append(j + (i - (len(weaks) - 1) / 2) * width)
                 means.append(m)
-                errs.append([m - lo, hi - m] if not math.isnan(m) else [0, 0])
-            x = np.arange(len(strongs)) + (i - (len(weaks) - 1) / 2) * width
-            ax.bar(x, np.nan_to_num(means), width, yerr=np.array(errs).T, capsize=3, label=f"weak: {weak}")
+                errs.append([m - lo, hi - m])
+            if xs:
+                ax.bar(xs, means, width, yerr=np.array(errs).T, capsize=3, label=f"weak: {weak}")
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(strongs)), strongs, rotation=20)
         ax.set_title(task)
@@ -69,7 +72,7 @@ def accuracy_vs_strong_size(df: pd.DataFrame, method: str):
         c = t.groupby(["strong", "strong_params"], as_index=False)["ceiling_acc"].mean().sort_values("strong_params")
         ax.plot(c["strong_params"].clip(lower=1), c["ceiling_acc"], "k--", marker="s", label="strong ceiling")
         ax.set_xscale("log")
-        ax.set_xlabel("strong model parameters")
+        ax.set_xlabel("strong model size (parameters; feature dim. if none)")
         ax.set_ylabel("test accuracy")
         ax.set_title(task)
         ax.legend(fontsize=7)

@@ -99,10 +99,19 @@ def flatten_w2s(records: Iterable[dict[str, Any]]):
             "agreement": res["student_weak_agreement"], "copied_mistakes": res["copied_weak_mistakes"],
             "validation": res.get("validation"), "git_revision": r.get("git_revision"),
             "seconds": sum(res.get("timings", {}).values()),
-            "weak_params": res.get("params", {}).get("weak", float("nan")),
-            "strong_params": res.get("params", {}).get("strong", float("nan")),
+            "weak_params": _size(res, "weak"),
+            "strong_params": _size(res, "strong"),
         })
     return pd.DataFrame(rows)
+
+
+def _size(result: dict[str, Any], which: str) -> float:
+    """Parameter count, or the feature dimension for parameter-free encoders (raw values, PCA)."""
+    params = result.get("params", {}).get(which)
+    if params:
+        return float(params)
+    dims = result.get("dims", {}).get(which)
+    return float(dims) if dims else float("nan")
 
 
 def load_results(path: Path | None = None):

@@ -132,8 +132,10 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
             "n": {name: int(len(idx)) for name, idx in splits.items()},
             "validation": "ground-truth" if config.gt_validation else "weak-labels",
             "oracle": bool(getattr(method, "uses_transfer_labels", False)),
-            # Model sizes, so reports can plot against them without loading any model.
+            # Model sizes, so reports can plot against them without loading any model; parameter-free
+            # encoders (raw values, PCA) are sized by their feature dimension instead.
             "params": {"weak": param_count(weak_encoder), "strong": param_count(strong_encoder)},
+            "dims": {"weak": int(x_weak.shape[1]), "strong": int(x_strong.shape[1])},
         }
         if hasattr(student, "diagnostics"):  # after training, with transfer ground truth, for the record only
             result["method_diagnostics"] = student.diagnostics(y[tr])
