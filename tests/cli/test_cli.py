@@ -68,3 +68,18 @@ def test_decide_runs_the_examples():
     assert "expected utility 6/5 < 9/5" in eu.output
     bad = _cli("decide", str(examples / "sweetening.yaml"), "--rule", "dms")
     assert bad.returncode == 2 and "did you mean 'dsm'" in bad.stderr
+
+
+def test_eval_commands_print_and_save_figures(runs_dir, tmp_path):
+    args = ["--task", "digits", "--weak", "pca:4", "--strong", "raw", "--out-dir", str(tmp_path)]
+    over = runner.invoke(app, ["eval", "overopt", *args])
+    assert over.exit_code == 0, over.output
+    assert "measured peak n" in over.output and (tmp_path / "overopt-digits.png").exists()
+    cal = runner.invoke(app, ["eval", "calibration", *args])
+    assert cal.exit_code == 0 and "ECE" in cal.output and (tmp_path / "reliability-digits.svg").exists()
+    cons = runner.invoke(app, ["eval", "consistency", "--task", "digits", "--weak", "pca:4", "--strong", "raw"])
+    assert cons.exit_code == 0 and "AUROC inconsistency" in cons.output
+    from superalign.runs.store import RunStore
+
+    kinds = {r["kind"] for r in RunStore().records()}
+    assert kinds >= {"eval-overopt", "eval-calibration", "eval-consistency"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -65,14 +66,35 @@ def prepare_task(config: ExperimentConfig) -> Task:
     return task.subsample(config.max_examples, seed=0) if config.max_examples else task
 
 
-def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = None,
-                   task: Task | None = None, splits: Splits | None = None) -> dict[str, Any]:
-    """Runs one experiment and returns its metrics, diagnostics and stage timings (no I/O besides caches).
+@dataclass
+class TrainedModels:
+    """The three trained models of one experiment, with what is needed to query them on new inputs."""
 
-    `task` and `splits` override what the config names (tests use them to tamper with labels).
-    """
+    config: ExperimentConfig
+    task: Task
+    splits: Splits
+    weak_encoder: Any
+    strong_encoder: Any
+    weak_head: Any  # weak features -> probabilities
+    student: Any  # a fitted method: StudentSplit -> probabilities
+    ceiling: Any  # strong features -> probabilities
+    method: Any
+    weak_transfer: np.ndarray  # [n_transfer, k] the weak labels the student learned from
+    x_weak: np.ndarray  # [n, d_weak]
+    x_strong: np.ndarray  # [n, d_strong]
+
+    def probabilities(self, x_weak: np.ndarray, x_strong: np.ndarray, inputs=None) -> dict[str, np.ndarray]:
+        """Each model's `[n, k]` probabilities for inputs given by their weak and strong features."""
+        return {"weak": self.weak_head.predict_proba(x_weak),
+                "student": self.student.predict_proba(StudentSplit(x_strong, inputs, None)),
+                "ceiling": self.ceiling.predict_proba(x_strong)}
+
+
+def train_models(config: ExperimentConfig, cache: ActivationCache | None = None, task: Task | None = None,
+                 splits: Splits | None = None, timer: Timer | None = None) -> TrainedModels:
+    """Steps 1-4: weak supervisor, weak labels, student, ceiling. Test labels are not read here."""
     cache = cache or ActivationCache()
-    timer = Timer()
+    timer = timer or Timer()
     with timer.stage("load_task"):
         task = task or prepare_task(config)
         splits = splits or make_splits(task, config.splits, seed=config.seed)
@@ -83,13 +105,12 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
         rungs = {name: np.asarray(cache.featurize(task, get_encoder(name))) for name in config.intermediate}
     y = task.labels
     k = task.n_classes
-    wt, tr, va, te = splits.weak_train, splits.transfer, splits.val, splits.test
+    wt, tr, va = splits.weak_train, splits.transfer, splits.val
 
     with timer.stage("weak"):
         weak_head = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
         weak_transfer = weak_head.predict_proba(x_weak[tr])  # [n_transfer, k]
         weak_val = weak_head.predict_proba(x_weak[va])
-        weak_test = weak_head.predict_proba(x_weak[te])
 
     def student_split(idx: np.ndarray, weak_probs: np.ndarray | None) -> StudentSplit:
         inputs = [task.inputs[i] for i in idx] if task.modality == "text" else np.asarray(task.inputs)[idx]
@@ -106,12 +127,30 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
         method = make_method(config.method, config.method_options, context)
         transfer_split = student_split(tr, weak_transfer)
         if getattr(method, "uses_transfer_labels", False):
-            transfer_split.true_labels = y[tr]  # oracle variants only; recorded below
+            transfer_split.true_labels = y[tr]  # oracle variants only; recorded
         student = method.fit(transfer_split, val_split)
-        student_test = student.predict_proba(student_split(te, None))
     with timer.stage("ceiling"):
         ceiling = make_head(config.head, k, config.seed).fit(x_strong[tr], y[tr])
-        ceiling_test = ceiling.predict_proba(x_strong[te])
+    return TrainedModels(config, task, splits, weak_encoder, strong_encoder, weak_head, student, ceiling, method,
+                         weak_transfer, x_weak, x_strong)
+
+
+def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = None,
+                   task: Task | None = None, splits: Splits | None = None) -> dict[str, Any]:
+    """Runs one experiment and returns its metrics, diagnostics and stage timings (no I/O besides caches).
+
+    `task` and `splits` override what the config names (tests use them to tamper with labels).
+    """
+    timer = Timer()
+    trained = train_models(config, cache, task, splits, timer)
+    task, splits, method, student = trained.task, trained.splits, trained.method, trained.student
+    x_weak, x_strong, weak_transfer = trained.x_weak, trained.x_strong, trained.weak_transfer
+    weak_encoder, strong_encoder = trained.weak_encoder, trained.strong_encoder
+    y, tr, te = task.labels, splits.transfer, splits.test
+    with timer.stage("predict"):
+        test_inputs = [task.inputs[i] for i in te] if task.modality == "text" else np.asarray(task.inputs)[te]
+        probs = trained.probabilities(x_weak[te], x_strong[te], test_inputs)
+        weak_test, student_test, ceiling_test = probs["weak"], probs["student"], probs["ceiling"]
 
     with timer.stage("evaluate"):
         y_test = y[te]  # the only place test labels are read
