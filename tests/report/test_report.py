@@ -46,3 +46,16 @@ def test_report_renders_in_headless_chromium(filled_store, tmp_path):
     assert 'data-figures="3"' in dom
     assert console == []  # no console errors or messages at all
     assert shot.stat().st_size > 20000
+
+
+def test_report_includes_evaluation_records(filled_store, tmp_path):
+    from superalign.evaluation.overoptimization import overoptimization_report
+    from superalign.runs.record import make_record
+    from superalign.w2s.pipeline import ExperimentConfig
+
+    config = ExperimentConfig(task="digits", weak="pca:2", strong="raw")
+    result = overoptimization_report(config, draws=200)
+    filled_store.put(make_record("eval-overopt", config.model_dump(mode="json"), "eval-overopt-x", result))
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Best-of-n over-optimization: digits" in page
+    assert len(list((tmp_path / "report" / "figures").glob("eval-overopt-*.png"))) == 1

@@ -27,6 +27,7 @@ img {{ max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }}
 <h1>superalign report</h1>
 <p class="note">{n_runs} runs ({n_failed} failed) from {store}; generated {when}. Figures are also saved as PNG and SVG in figures/.</p>
 {figures}
+{evaluation}
 <h2>Summary (mean over seeds, PGR with 95% bootstrap interval)</h2>
 {summary}
 <h2>All runs</h2>
@@ -46,6 +47,30 @@ window.addEventListener("load", () => {{
 
 def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep="–", escape=True)
+
+
+def _evaluation_section(store: RunStore, fig_dir: Path) -> str:
+    """Tables (and over-optimization figures) of the `superalign eval` records, if there are any."""
+    from superalign.evaluation.plots import overoptimization_figure, reliability_figure, save
+
+    parts = []
+    rows = []
+    for r in store.records(kind="eval-consistency"):
+        c = r["config"]
+        for model, m in r["result"]["models"].items():
+            rows.append({"task": c["task"], "weak -> strong": f"{c['weak']} -> {c['strong']}", "model": model,
+                         "error rate": m["error_rate"], "mean inconsistency": m["mean_inconsistency"],
+                         "AUROC inconsistency -> error": m["auroc_inconsistency_predicts_error"]})
+    if rows:
+        parts.append("<h2>Consistency checks</h2>" + _table(pd.DataFrame(rows)))
+    for kind, make, title in (("eval-overopt", overoptimization_figure, "Best-of-n over-optimization"),
+                              ("eval-calibration", reliability_figure, "Calibration")):
+        for r in store.records(kind=kind):
+            c = r["config"]
+            name = f"{kind}-{r['config_hash'][-8:]}"
+            save(make(r["result"], f"{c['task']}: {c['weak']} -> {c['strong']}"), fig_dir / name)
+            parts.append(f"<h2>{title}: {html.escape(c['task'])}</h2>\n<img src=\"figures/{name}.png\" alt=\"{title}\">")
+    return "\n".join(parts)
 
 
 def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
@@ -76,10 +101,11 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+    evaluation = _evaluation_section(store, fig_dir)
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),
-                        when=time.strftime("%Y-%m-%d %H:%M"), figures="\n".join(blocks),
+                        when=time.strftime("%Y-%m-%d %H:%M"), figures="\n".join(blocks), evaluation=evaluation,
                         summary=_table(summary), runs=_table(runs))
     index = out_dir / "index.html"
     with atomic_path(index) as tmp:
