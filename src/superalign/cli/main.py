@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from superalign.cli import cache_cmd, data_cmd, decide_cmd, embed_cmd, eval_cmd, methods_cmd, models_cmd, report_cmd, results_cmd, run_cmd, sweep_cmd
+from superalign.cli import cache_cmd, data_cmd, decide_cmd, embed_cmd, eval_cmd, methods_cmd, models_cmd, oversight_cmd, report_cmd, results_cmd, run_cmd, sweep_cmd
 from superalign.errors import SuperalignError
 
 app = typer.Typer(help="superalign: a workbench for superalignment research.", no_args_is_help=True,
@@ -20,6 +20,7 @@ app.add_typer(models_cmd.app, name="models")
 app.add_typer(methods_cmd.app, name="methods")
 app.add_typer(cache_cmd.app, name="cache")
 app.add_typer(eval_cmd.app, name="eval")
+app.add_typer(oversight_cmd.app, name="oversight")
 app.command("embed")(embed_cmd.embed)
 app.command("run")(run_cmd.run)
 app.command("results")(results_cmd.results)

@@ -1,0 +1,103 @@
+"""`superalign oversight run|w2s|results`: protocols with real language models as strong models and weak judges."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from superalign.cli.console import err, out
+from superalign.models.chat import get_chat_model
+from superalign.oversight.items import load_items
+from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings
+from superalign.oversight.runner import run_protocol
+from superalign.runs.store import RunStore
+
+app = typer.Typer(help="Scalable oversight: debate, consultancy, critique, decomposition, direct judging.",
+                  no_args_is_help=True)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
+@app.command("run")
+def run(
+    protocol: Annotated[str, typer.Option(help="direct, consultancy, debate, critique, decomposition")] = "debate",
+    task: Annotated[str, typer.Option(help="item set: bbc-topics (offline), quality, quail")] = "bbc-topics",
+    n: Annotated[int, typer.Option(help="number of items (each runs in both answer orders)")] = 10,
+    debater: Annotated[str, typer.Option(help="strong model: smollm2, hf:PATH, openai:MODEL?base_url=...")] = "smollm2",
+    judge: Annotated[str, typer.Option(help="weak judge model")] = "smollm2",
+    rounds: Annotated[int, typer.Option(help="debate rounds")] = 2,
+    simultaneous: Annotated[bool, typer.Option(help="debaters speak simultaneously")] = False,
+    best_of_n: Annotated[int, typer.Option(help="debater arguments sampled; a preference judge picks one")] = 1,
+    judge_sees_source: Annotated[bool, typer.Option(help="direct judging with the source text")] = False,
+    seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
+    refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
+) -> None:
+    """Run a protocol over items; print judge accuracy; store the transcripts with the record."""
+    PROTOCOLS.get(protocol)
+    items = load_items(task, n, seed)
+    strong, weak = get_chat_model(debater), get_chat_model(judge)
+    clients = {role: (weak if role == "judge" else strong) for role in ROLES[protocol]}
+    if best_of_n > 1:
+        clients["preference"] = weak
+    settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
+                        judge_sees_source=judge_sees_source)
+    record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
+    _print([record])
+
+
+def _print(records) -> None:
+    table = Table("protocol", "items", "debater", "judge", "transcripts", "unparseable", "judge accuracy [95% CI]",
+                  "chose A", "extra", "seconds", title="oversight (judge accuracy over parsed verdicts)")
+    for r in records:
+        m, c = r["result"]["metrics"], r["config"]
+        extra = []
+        if "accuracy_assigned_correct" in m:
+            extra.append(f"acc when consultant right {_fmt(m['accuracy_assigned_correct'])}, "
+                         f"wrong {_fmt(m['accuracy_assigned_incorrect'])}")
+        if m.get("quotes_verified") or m.get("quotes_unverified"):
+            extra.append(f"quotes {m['quotes_verified']} verified / {m['quotes_unverified']} not")
+        models = c["models"]
+        strong = next((v for k, v in models.items() if k != "judge"), models["judge"])
+        table.add_row(c["protocol"] + ("+source" if c["settings"].get("judge_sees_source") else ""),
+                      f"{c['items']} x{c['n_items']}", str(strong.get("name", strong.get("model"))),
+                      str(models["judge"].get("name", models["judge"].get("model"))), str(m["transcripts"]),
+                      str(m["unparseable"]), f"{_fmt(m['accuracy'])} [{_fmt(m['accuracy_lo'])}, {_fmt(m['accuracy_hi'])}]",
+                      _fmt(m["chose_first_position"]), "; ".join(extra), str(r["result"]["seconds"]))
+    out.print(table)
+
+
+@app.command("results")
+def results() -> None:
+    """Every recorded oversight run."""
+    records = RunStore().records(kind="oversight")
+    if not records:
+        err.print("no oversight runs recorded yet; run `superalign oversight run` first")
+        raise typer.Exit(0)
+    _print(records)
+
+
+@app.command("w2s")
+def w2s(
+    task: Annotated[str, typer.Option(help="binary task")] = "bbc-business-vs-tech",
+    weak: Annotated[str, typer.Option(help="weak classifier encoder")] = "minilm-l3",
+    strong: Annotated[str, typer.Option(help="student encoder")] = "mpnet",
+    n: Annotated[int, typer.Option(help="transfer examples labelled by each source")] = 16,
+    debater: Annotated[str, typer.Option(help="debater model")] = "smollm2",
+    judge: Annotated[str, typer.Option(help="judge model")] = "smollm2",
+    seed: Annotated[int, typer.Option(help="seed")] = 0,
+) -> None:
+    """Students trained on labels from the weak classifier, the unassisted judge and the debate-assisted judge."""
+    from superalign.oversight.w2s import compare_label_sources
+
+    report = compare_label_sources(task, weak, strong, get_chat_model(judge), get_chat_model(debater), n, seed)
+    table = Table("label source", "label accuracy", "student test acc", "PGR",
+                  title=f"oversight x W2SG on {task} ({n} transfer examples; weak {report['weak_acc']:.3f}, "
+                        f"ceiling {report['ceiling_acc']:.3f})")
+    for name, r in report["sources"].items():
+        table.add_row(name, f"{r['label_accuracy']:.3f}", f"{r['student_acc']:.3f}", f"{r['pgr']:+.2f}")
+    out.print(table)
+    err.print(f"unparseable verdicts: {report['unparseable']}")

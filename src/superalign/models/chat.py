@@ -1,0 +1,273 @@
+"""Chat backends: one async interface (messages in, text out, log-probabilities where available).
+
+`ChatClient` wraps any backend with what every protocol run needs:
+  - a request cache keyed by a hash of (model identity, messages, parameters): re-runs are free and repeatable
+  - a concurrency limit, a timeout per request, retries with exponential backoff
+  - token accounting
+Backends: local transformers causal LMs (`smollm2`, `hf:PATH_OR_ID`), any OpenAI-compatible HTTP endpoint
+(`openai:MODEL?base_url=...&key_env=...`: vLLM, llama.cpp server, Ollama, hosted APIs; the key is read
+from the named environment variable and never written anywhere), and `mock`, a deterministic scripted
+model for testing protocol plumbing only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import threading
+import urllib.error
+import urllib.request
+from abc import ABC, abstractmethod
+from contextlib import closing
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from superalign.errors import SuperalignError
+from superalign.io import stable_hash
+from superalign.paths import home
+from superalign.registry import Registry
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": ...}
+
+
+@dataclass
+class ChatResponse:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    logprobs: list[float] | None = None
+    cached: bool = False
+
+
+class ChatBackend(ABC):
+    name: str
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """What determines the outputs (model, weights); never secrets."""
+
+    @abstractmethod
+    async def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> ChatResponse: ...
+
+
+class MockChat(ChatBackend):
+    """Deterministic scripted model: `script(messages) -> text`. For protocol plumbing tests only."""
+
+    def __init__(self, script: Callable[[list[Message]], str] | None = None, name: str = "mock"):
+        self.name = name
+        self.script = script or (lambda messages: "I argue for answer A.\nAnswer: A\nConfidence: 0.6")
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "mock", "name": self.name}
+
+    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+        text = self.script(messages)
+        return ChatResponse(text, sum(len(m["content"].split()) for m in messages), len(text.split()))
+
+
+class TransformersChat(ChatBackend):
+    """A local causal LM through transformers (greedy when temperature is 0), on CPU or CUDA."""
+
+    def __init__(self, name: str, locate: Callable[[], Path | str]):
+        self.name = name
+        self._locate = locate
+        self._lock = threading.Lock()  # one generation at a time per model
+
+    @cached_property
+    def path(self) -> str:
+        return str(self._locate())
+
+    @cached_property
+    def _loaded(self):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from superalign.models.batching import device, torch_threads
+
+        torch_threads()
+        tokenizer = AutoTokenizer.from_pretrained(self.path)
+        model = AutoModelForCausalLM.from_pretrained(self.path).to(device()).eval()
+        return tokenizer, model
+
+    def identity(self) -> dict[str, Any]:
+        from superalign.models.packaged import weights_fingerprint
+
+        local = Path(self.path)
+        return {"kind": "transformers", "name": self.name, "weights": weights_fingerprint(local) if local.exists() else self.path}
+
+    def _generate_sync(self, messages, max_tokens, temperature) -> ChatResponse:
+        import torch
+
+        tokenizer, model = self._loaded
+        with self._lock:
+            prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                   return_dict=True).to(model.device)
+            n_prompt = int(prompt["input_ids"].shape[1])
+            with torch.inference_mode():
+                out = model.generate(**prompt, max_new_tokens=max_tokens, do_sample=temperature > 0,
+                                     temperature=temperature if temperature > 0 else None, top_p=None, top_k=None,
+                                     output_scores=True, return_dict_in_generate=True,
+                                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+            new = out.sequences[0, n_prompt:]
+            logprobs = [float(torch.log_softmax(s[0].float(), -1)[t]) for s, t in zip(out.scores, new)]
+            text = tokenizer.decode(new, skip_special_tokens=True)
+        return ChatResponse(text.strip(), n_prompt, int(len(new)), logprobs)
+
+    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature)
+
+
+class OpenAIChat(ChatBackend):
+    """Any OpenAI-compatible `/v1/chat/completions` endpoint."""
+
+    def __init__(self, model: str, base_url: str, key_env: str | None = None):
+        self.name = f"openai:{model}"
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.key_env = key_env
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "openai", "model": self.model, "base_url": self.base_url}  # the key is not identity
+
+    def _post(self, payload: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.key_env:
+            key = os.environ.get(self.key_env)
+            if not key:
+                raise SuperalignError(f"chat model {self.name}: environment variable {self.key_env} is not set")
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(f"{self.base_url}/v1/chat/completions", data=json.dumps(payload).encode(),
+                                         headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read())
+
+    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
+                   "logprobs": True}
+        data = await asyncio.to_thread(self._post, payload)
+        choice = data["choices"][0]
+        usage = data.get("usage", {})
+        content = (choice.get("logprobs") or {}).get("content") or []
+        logprobs = [c["logprob"] for c in content] or None
+        return ChatResponse(choice["message"]["content"].strip(), usage.get("prompt_tokens", 0),
+                            usage.get("completion_tokens", 0), logprobs)
+
+
+class RequestCache:
+    """SQLite cache of chat responses keyed by request hash (WAL: safe across processes)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else home() / "chat-cache.sqlite"
+        with closing(self._connect()) as conn, conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+
+    def _connect(self):
+        conn = sqlite3.connect(self.path, timeout=60)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    def get(self, key: str) -> ChatResponse | None:
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        return None if row is None else ChatResponse(**{**json.loads(row[0]), "cached": True})
+
+    def put(self, key: str, response: ChatResponse) -> None:
+        data = {k: v for k, v in response.__dict__.items() if k != "cached"}
+        with closing(self._connect()) as conn, conn:
+            conn.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)", (key, json.dumps(data)))
+
+
+@dataclass
+class Usage:
+    requests: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failures: int = 0
+
+
+@dataclass
+class ChatClient:
+    backend: ChatBackend
+    cache: RequestCache | None = None
+    concurrency: int = 4
+    timeout_s: float = 300.0
+    retries: int = 3
+    backoff_s: float = 1.0
+    usage: Usage = field(default_factory=Usage)
+
+    def __post_init__(self) -> None:
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop = None
+
+    def _limit(self) -> asyncio.Semaphore:
+        # A semaphore belongs to one event loop; a client may serve several asyncio.run calls.
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._semaphore, self._loop = asyncio.Semaphore(self.concurrency), loop
+        return self._semaphore
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    async def chat(self, messages: list[Message], max_tokens: int = 128, temperature: float = 0.0) -> ChatResponse:
+        key = stable_hash({"model": self.backend.identity(), "messages": messages, "max_tokens": max_tokens,
+                           "temperature": temperature}, length=32)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self.usage.requests += 1
+            self.usage.cached += 1
+            return hit
+        error: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                async with self._limit():
+                    response = await asyncio.wait_for(self.backend.generate(messages, max_tokens, temperature),
+                                                      timeout=self.timeout_s)
+                break
+            except (asyncio.TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+                error = exc
+                self.usage.failures += 1
+                await asyncio.sleep(self.backoff_s * 2 ** attempt)
+        else:
+            raise SuperalignError(f"chat model {self.name}: {self.retries + 1} attempts failed ({error}); "
+                                  "check that the server is up, or raise the timeout")
+        self.usage.requests += 1
+        self.usage.prompt_tokens += response.prompt_tokens
+        self.usage.completion_tokens += response.completion_tokens
+        if self.cache is not None:
+            self.cache.put(key, response)
+        return response
+
+
+CHAT_MODELS: Registry[Callable[[], ChatBackend]] = Registry("chat model")
+
+
+def _smollm2() -> ChatBackend:
+    from superalign.models import packaged
+
+    return TransformersChat("smollm2", lambda: packaged.dequantized_gguf_dir(
+        "smollm2-135m", packaged.smollm2_gguf(), packaged.SMOLLM2_GGUF_SHA256))
+
+
+def _openai(spec: str) -> ChatBackend:
+    model, _, query = spec.partition("?")
+    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    base_url = options.get("base_url") or os.environ.get("SUPERALIGN_OPENAI_BASE_URL")
+    if not base_url:
+        raise SuperalignError(f"chat model openai:{spec}: give ?base_url=http://host:port or set SUPERALIGN_OPENAI_BASE_URL")
+    return OpenAIChat(model, base_url, options.get("key_env"))
+
+
+CHAT_MODELS.add("smollm2", _smollm2, help="SmolLM2-135M-Instruct (packaged GGUF, dequantized), local")
+CHAT_MODELS.add("mock", MockChat, help="deterministic scripted model, for protocol plumbing tests only")
+CHAT_MODELS.register_prefix("hf", lambda path: (lambda: TransformersChat(f"hf:{path}", lambda: path)))
+CHAT_MODELS.register_prefix("openai", lambda spec: (lambda: _openai(spec)))
+
+
+def get_chat_model(name: str, cache: bool = True, **client_options) -> ChatClient:
+    return ChatClient(CHAT_MODELS.get(name)(), cache=RequestCache() if cache else None, **client_options)

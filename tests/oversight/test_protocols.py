@@ -1,0 +1,171 @@
+"""Oversight protocols: plumbing with a scripted model, then the real packaged model, the cache and errors."""
+
+import asyncio
+import json
+
+import pytest
+
+from superalign.errors import SuperalignError
+from superalign.models.chat import ChatBackend, ChatClient, ChatResponse, MockChat, RequestCache
+from superalign.oversight.items import OversightItem, load_items
+from superalign.oversight.protocols import ROLES, Settings
+from superalign.oversight.runner import metrics, run_protocol
+from superalign.oversight.transcript import parse_verdict, verify_quotes
+from superalign.runs.store import RunStore
+
+ITEM = OversightItem("x/1", "Which topic is this news article about?", ("sport", "tech"), 0,
+                     "Arsenal beat Chelsea 2-1 in the league on Sunday. The striker scored twice.")
+
+
+def test_verdict_parsing():
+    assert parse_verdict("Answer: B\nConfidence: 0.8") == (1, 0.8)
+    assert parse_verdict("I think the answer is (A). Confidence: 70%") == (0, 0.7)
+    assert parse_verdict("A") == (0, None)
+    assert parse_verdict("Answer: A ... on reflection, Answer: B") == (1, None)  # the last one counts
+    assert parse_verdict("Both seem plausible.") == (None, None)  # counted as unparseable, never guessed
+
+
+def test_quote_verification():
+    text, ok, bad = verify_quotes("See <quote>beat Chelsea  2-1</quote> and <quote>lost 0-3</quote>.", ITEM.source)
+    assert (ok, bad) == (1, 1)
+    assert "<v_quote>beat Chelsea  2-1</v_quote>" in text and "<u_quote>lost 0-3</u_quote>" in text
+
+
+def _smart_script(messages):
+    """Argues for whatever it is asked to; as judge, believes a verified quote, else says A."""
+    prompt = messages[-1]["content"]
+    if "Argue" in prompt:
+        return "The source says <quote>Arsenal beat Chelsea</quote>, so it is about that topic."
+    if "<v_quote>" in prompt and "Debater B" in prompt:
+        first = prompt.split("Debater B:")[0]
+        return "Answer: A\nConfidence: 0.9" if "<v_quote>" in first else "Answer: B\nConfidence: 0.9"
+    if "sub-questions" in prompt:
+        return "Who played?\nWhat was the score?"
+    return "Answer: A\nConfidence: 0.6"
+
+
+def _clients(script=None):
+    client = ChatClient(MockChat(script or (lambda m: "Answer: A\nConfidence: 0.6")))
+    return {role: client for role in {r for roles in ROLES.values() for r in roles}}
+
+
+@pytest.mark.parametrize("protocol", list(ROLES))
+def test_every_protocol_produces_a_parsed_transcript(protocol, runs_dir):
+    record = run_protocol(protocol, [ITEM], _clients(_smart_script), Settings(rounds=2), item_set="unit")
+    transcripts = record["result"]["transcripts"]
+    assert len(transcripts) == (4 if protocol == "consultancy" else 2)  # both orders (and both sides)
+    assert {t["swapped"] for t in transcripts} == {False, True}
+    assert all(t["verdict"] is not None for t in transcripts)
+    if protocol == "debate":
+        debater_turns = [t for t in transcripts[0]["turns"] if t["role"].startswith("debater")]
+        assert len(debater_turns) == 4 and transcripts[0]["quotes_verified"] == 4
+
+
+def test_position_swap_exposes_a_judge_that_always_says_a(runs_dir):
+    record = run_protocol("direct", [ITEM, ITEM.__class__("x/2", ITEM.question, ("tech", "sport"), 1, ITEM.source)],
+                          _clients(), Settings(), item_set="unit")
+    m = record["result"]["metrics"]
+    assert m["chose_first_position"] == 1.0 and m["accuracy"] == 0.5
+
+
+def test_unparseable_verdicts_are_counted():
+    client = ChatClient(MockChat(lambda m: "I cannot decide."))
+    record = run_protocol("direct", [ITEM], {"judge": client}, Settings(), item_set="unit", store=None)
+    assert record["result"]["metrics"]["unparseable"] == 2
+
+
+def test_consultancy_accuracy_by_assigned_side(runs_dir):
+    record = run_protocol("consultancy", [ITEM], _clients(), Settings(judge_questions=1), item_set="unit")
+    m = record["result"]["metrics"]
+    assert "accuracy_assigned_correct" in m and "accuracy_assigned_incorrect" in m
+
+
+def test_missing_role_is_named():
+    with pytest.raises(SuperalignError, match="needs chat models for: debater_a"):
+        run_protocol("debate", [ITEM], {"judge": ChatClient(MockChat())}, Settings())
+
+
+def test_request_cache_makes_reruns_free(tmp_path):
+    calls = []
+
+    def script(messages):
+        calls.append(1)
+        return "Answer: B"
+
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    first = ChatClient(MockChat(script), cache=cache)
+    asyncio.run(first.chat([{"role": "user", "content": "hi"}]))
+    second = ChatClient(MockChat(script), cache=cache)
+    reply = asyncio.run(second.chat([{"role": "user", "content": "hi"}]))
+    assert len(calls) == 1 and reply.cached and reply.text == "Answer: B" and second.usage.cached == 1
+
+
+class Flaky(ChatBackend):
+    name = "flaky"
+
+    def __init__(self, failures):
+        self.failures = failures
+
+    def identity(self):
+        return {"kind": "flaky"}
+
+    async def generate(self, messages, max_tokens, temperature):
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("server went away")
+        return ChatResponse("Answer: A", 3, 2)
+
+
+def test_retries_with_backoff_then_a_clear_error():
+    client = ChatClient(Flaky(2), retries=3, backoff_s=0.01)
+    assert asyncio.run(client.chat([{"role": "user", "content": "q"}])).text == "Answer: A"
+    assert client.usage.failures == 2
+    hopeless = ChatClient(Flaky(10), retries=1, backoff_s=0.01)
+    with pytest.raises(SuperalignError, match="2 attempts failed"):
+        asyncio.run(hopeless.chat([{"role": "user", "content": "q"}]))
+
+
+def test_bbc_items_hide_the_source_from_the_judge(runs_dir):
+    items = load_items("bbc-topics", 3)
+    seen = []
+
+    def judge(messages):
+        seen.append(messages[-1]["content"])
+        return "Answer: A"
+
+    run_protocol("direct", items, {"judge": ChatClient(MockChat(judge))}, Settings(), item_set="bbc-topics")
+    assert all(items[0].source[:80] not in prompt for prompt in seen)
+    assert all(item.answers[item.correct] in ("business", "entertainment", "politics", "sport", "tech") for item in items)
+
+
+def test_quality_and_quail_loaders_on_local_files(tmp_path, monkeypatch):
+    for hub_id, row in {
+        "emozilla/quality": {"article": "A long story.", "question": "Who?", "options": ["a", "b", "c", "d"],
+                             "gold_label": 2},
+        "textmachinelab/quail": {"context": "Text.", "question": "Why?", "answers": ["w", "x", "y", "z"],
+                                 "correct_answer_id": 3},
+    }.items():
+        folder = tmp_path / hub_id
+        folder.mkdir(parents=True)
+        (folder / "validation.jsonl").write_text("\n".join(json.dumps(row) for _ in range(3)))
+    monkeypatch.setenv("SUPERALIGN_HUB_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    quality = load_items("quality", 3)
+    assert all(i.answers[i.correct] == "b" for i in quality)
+    quail = load_items("quail", 3)
+    assert all(i.answers[i.correct] == "z" and "z" in i.answers for i in quail)
+
+
+def test_real_packaged_model_runs_the_protocols(runs_dir):
+    """SmolLM2-135M as debater and judge on one BBC item: the plumbing holds with a real model."""
+    from superalign.models.chat import get_chat_model
+
+    model = get_chat_model("smollm2")
+    items = load_items("bbc-topics", 1)
+    for protocol in ("direct", "debate"):
+        clients = {role: model for role in ROLES[protocol]}
+        record = run_protocol(protocol, items, clients, Settings(rounds=1), item_set="bbc-topics")
+        transcripts = record["result"]["transcripts"]
+        assert len(transcripts) == 2 and all(t["turns"][-1]["content"] for t in transcripts)
+        assert record["result"]["usage"]["judge"]["completion_tokens"] > 0
+    assert RunStore().count() == 2
