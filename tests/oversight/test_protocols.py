@@ -169,3 +169,21 @@ def test_real_packaged_model_runs_the_protocols(runs_dir):
         assert len(transcripts) == 2 and all(t["turns"][-1]["content"] for t in transcripts)
         assert record["result"]["usage"]["judge"]["completion_tokens"] > 0
     assert RunStore().count() == 2
+
+
+def test_oversight_labels_feed_weak_to_strong_training(runs_dir):
+    """Plumbing: verdicts of both orders become soft labels for a student. A judge that always says "A" gives
+    each item one vote per label, so every soft label is 50/50 (and its argmax is class 0)."""
+    from superalign.data.registry import load_task
+    from superalign.data.task import make_splits
+    from superalign.oversight.w2s import compare_label_sources
+
+    always_a = ChatClient(MockChat(lambda m: "Answer: A\nConfidence: 0.9"))
+    report = compare_label_sources("bbc-sport-vs-tech", "minilm-l3", "minilm-l6", always_a, ChatClient(MockChat()),
+                                   n_items=12, protocols=("direct",))
+    task = load_task("bbc-sport-vs-tech")
+    transfer = make_splits(task).transfer[:12]
+    assert set(report["sources"]) == {"weak classifier", "judge (direct)"}
+    assert report["sources"]["judge (direct)"]["label_accuracy"] == pytest.approx((task.labels[transfer] == 0).mean())
+    assert report["unparseable"] == {"direct": 0}
+    assert report["sources"]["weak classifier"]["label_accuracy"] > 0.8

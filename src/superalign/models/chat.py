@@ -147,7 +147,7 @@ class OpenAIChat(ChatBackend):
 
     async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
         payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
-                   "logprobs": True}
+                   "logprobs": True, "top_logprobs": 1}
         data = await asyncio.to_thread(self._post, payload)
         choice = data["choices"][0]
         usage = data.get("usage", {})

@@ -1,0 +1,76 @@
+"""The OpenAI-compatible HTTP backend against a real server on loopback: llama-cpp-python serving the
+packaged SmolLM2 GGUF. The test starts the server and stops it."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from superalign.models import packaged
+from superalign.models.chat import CHAT_MODELS, ChatClient
+from superalign.oversight.items import load_items
+from superalign.oversight.protocols import Settings
+from superalign.oversight.runner import run_protocol
+from superalign.runs.store import RunStore
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'llama-cpp-python[server]')")
+SECRET = "sk-test-never-write-me-3141592653"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(packaged.smollm2_gguf()),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+                             "--api_key", SECRET, "--logits_all", "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            request = urllib.request.Request(f"{url}/v1/models", headers={"Authorization": f"Bearer {SECRET}"})
+            urllib.request.urlopen(request, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama.cpp server did not start within 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(30)
+
+
+def test_http_backend_against_the_real_server(server, runs_dir, monkeypatch):
+    monkeypatch.setenv("SUPERALIGN_TEST_KEY", SECRET)
+    backend = CHAT_MODELS.get(f"openai:smollm2?base_url={server}&key_env=SUPERALIGN_TEST_KEY")()
+    client = ChatClient(backend)
+    reply = asyncio.run(client.chat([{"role": "user", "content": "Say hello."}], max_tokens=8))
+    assert reply.text and reply.completion_tokens > 0 and reply.logprobs
+    record = run_protocol("direct", load_items("bbc-topics", 2), {"judge": client}, Settings(), item_set="bbc-topics")
+    assert record["result"]["metrics"]["transcripts"] == 4
+    # The key is read from the environment and never written to records.
+    assert SECRET.encode() not in RunStore().path.read_bytes()
+    assert SECRET not in str(record)
+
+
+def test_missing_key_and_dead_server_give_clear_errors(monkeypatch):
+    from superalign.errors import SuperalignError
+
+    monkeypatch.delenv("SUPERALIGN_NO_SUCH_KEY", raising=False)
+    backend = CHAT_MODELS.get("openai:m?base_url=http://127.0.0.1:9&key_env=SUPERALIGN_NO_SUCH_KEY")()
+    with pytest.raises(SuperalignError, match="SUPERALIGN_NO_SUCH_KEY is not set"):
+        asyncio.run(ChatClient(backend, retries=0).chat([{"role": "user", "content": "x"}]))
+    dead = CHAT_MODELS.get(f"openai:m?base_url=http://127.0.0.1:{_free_port()}")()
+    with pytest.raises(SuperalignError, match="attempts failed"):
+        asyncio.run(ChatClient(dead, retries=1, backoff_s=0.01).chat([{"role": "user", "content": "x"}]))
