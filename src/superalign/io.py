@@ -73,3 +73,20 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """Parses a YAML file; a missing or malformed file is one clear error with file, line and column."""
+    import yaml
+
+    from superalign.errors import SuperalignError
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SuperalignError(f"{path}: no such {what} file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise SuperalignError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc

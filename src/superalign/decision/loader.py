@@ -6,11 +6,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from superalign.decision.plans import Plan
 from superalign.decision.tree import Chance, Decision, DecisionTree, Node, Preferences, Terminal
 from superalign.errors import SuperalignError
+from superalign.io import read_yaml
 
 
 def number(value: Any, where: str) -> Fraction:
@@ -70,14 +70,7 @@ def build_plan(spec: dict, label: str) -> Plan:
 def load_tree(path: Path) -> tuple[DecisionTree, list[Plan]]:
     """The tree and the named plans of a YAML file."""
     path = Path(path)
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise SuperalignError(f"{path}: no such file")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise SuperalignError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+    spec = read_yaml(path, "decision tree")
     if not isinstance(spec, dict) or "tree" not in spec:
         raise SuperalignError(f"{path}: expected a mapping with 'tree' (and 'preferences', optional 'plans')")
     tree = DecisionTree(build_node(spec["tree"], "tree"), build_preferences(spec.get("preferences")),

@@ -22,9 +22,9 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
 from superalign.errors import SuperalignError
+from superalign.io import read_yaml
 from superalign.runs.record import make_record
 from superalign.runs.store import RunStore
 from superalign.w2s.pipeline import ExperimentConfig, prepare_task
@@ -35,14 +35,7 @@ _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "includ
 
 def load_sweep(path: Path) -> tuple[str, list[ExperimentConfig]]:
     path = Path(path)
-    try:
-        spec = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise SuperalignError(f"{path}: no such sweep file")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise SuperalignError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+    spec = read_yaml(path, "sweep") or {}
     if not isinstance(spec, dict):
         raise SuperalignError(f"{path}: a sweep is a mapping (tasks, ladder, methods, seeds, ...)")
     return str(spec.get("name", path.stem)), expand(spec, where=str(path))

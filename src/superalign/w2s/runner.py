@@ -6,10 +6,10 @@ import itertools
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
 from pydantic import ValidationError
 
 from superalign.errors import SuperalignError
+from superalign.io import read_yaml
 from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
 from superalign.runs.record import make_record
@@ -51,14 +51,7 @@ def make_config(**fields: Any) -> ExperimentConfig:
 
 def configs_from_yaml(path: Path) -> list[ExperimentConfig]:
     """A YAML file with `tasks`, `ladder` (or `weak` + `strong`), `methods`, `seeds` and any config field."""
-    try:
-        spec = yaml.safe_load(Path(path).read_text()) or {}
-    except FileNotFoundError:
-        raise SuperalignError(f"{path}: no such config file")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise SuperalignError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from exc
+    spec = read_yaml(path, "config") or {}
     if not isinstance(spec, dict):
         raise SuperalignError(f"{path}: expected a mapping of settings at the top level")
     tasks = _as_list(spec.pop("tasks", spec.pop("task", DEFAULT_TASKS)))
