@@ -1,6 +1,6 @@
 """Oversight x W2SG with the packaged SmolLM2 (served by llama.cpp when available): students trained on weak
 labels from the weak classifier, the unassisted judge, and the debate-assisted judge. Prints Markdown.
-    python examples/oversight_w2s.py [--n 12]
+    python examples/oversight_w2s.py [--n 40]
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from superalign.models.chat import get_chat_model
+from superalign.oversight.protocols import Settings
 from superalign.oversight.w2s import compare_label_sources
 
 from oversight_table import start_server  # same folder
@@ -15,13 +16,14 @@ from oversight_table import start_server  # same folder
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=12)
+    parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--task", default="bbc-business-vs-tech")
     args = parser.parse_args()
     proc, model = start_server()
     try:
         client = get_chat_model(model, concurrency=1)
-        report = compare_label_sources(args.task, "minilm-l3", "mpnet", client, client, n_items=args.n)
+        report = compare_label_sources(args.task, "minilm-l3", "mpnet", client, client, n_items=args.n,
+                                       settings=Settings(rounds=1))
     finally:
         if proc is not None:
             proc.terminate()

@@ -176,13 +176,14 @@ def test_oversight_labels_feed_weak_to_strong_training(runs_dir):
     each item one vote per label, so every soft label is 50/50 (and its argmax is class 0)."""
     from superalign.data.registry import load_task
     from superalign.data.task import make_splits
-    from superalign.oversight.w2s import compare_label_sources
+    from superalign.oversight.w2s import compare_label_sources, judged_examples
 
     always_a = ChatClient(MockChat(lambda m: "Answer: A\nConfidence: 0.9"))
     report = compare_label_sources("bbc-sport-vs-tech", "minilm-l3", "minilm-l6", always_a, ChatClient(MockChat()),
                                    n_items=12, protocols=("direct",))
     task = load_task("bbc-sport-vs-tech")
-    transfer = make_splits(task).transfer[:12]
+    transfer = judged_examples(make_splits(task).transfer, 12, seed=0)
+    assert 0 < (task.labels[transfer] == 0).mean() < 1  # a mix of both classes, not the first rows
     assert set(report["sources"]) == {"weak classifier", "judge (direct)"}
     assert report["sources"]["judge (direct)"]["label_accuracy"] == pytest.approx((task.labels[transfer] == 0).mean())
     assert report["unparseable"] == {"direct": 0}

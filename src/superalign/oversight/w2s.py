@@ -45,6 +45,11 @@ def verdict_labels(record: dict, label_names: list[str]) -> tuple[np.ndarray, in
     return votes / votes.sum(1, keepdims=True), unparseable
 
 
+def judged_examples(transfer: np.ndarray, n_items: int, seed: int) -> np.ndarray:
+    """A seeded random subset of the transfer split (split indices are sorted, hence grouped by class)."""
+    return np.random.default_rng(seed).permutation(transfer)[:n_items]
+
+
 def compare_label_sources(task_name: str, weak: str, strong: str, judge: ChatClient, debater: ChatClient,
                           n_items: int = 16, seed: int = 0, protocols: tuple[str, ...] = ("direct", "debate"),
                           settings: Settings | None = None) -> dict:
@@ -52,7 +57,7 @@ def compare_label_sources(task_name: str, weak: str, strong: str, judge: ChatCli
     if task.n_classes != 2:
         raise SuperalignError(f"oversight x W2SG needs a binary task; {task_name!r} has {task.n_classes} classes")
     splits = make_splits(task, seed=seed)
-    transfer = splits.transfer[:n_items]
+    transfer = judged_examples(splits.transfer, n_items, seed)
     x_weak, x_strong = np.asarray(featurize(task, weak)), np.asarray(featurize(task, strong))
     y, test = task.labels, splits.test
     weak_head = LogisticHead(seed=seed).fit(x_weak[splits.weak_train], y[splits.weak_train])
