@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	# llama.cpp's OpenAI-compatible server, for the HTTP chat backend test (compiles in ~5 min on 2 cores).
 	# A portable build: the native one crashed on this machine's CPU (AMX) at the first token.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q "llama-cpp-python[server]==0.3.36"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q --no-cache-dir "llama-cpp-python[server]==0.3.36"
 	touch $@
 
 demo: install
