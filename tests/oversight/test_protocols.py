@@ -157,18 +157,19 @@ def test_quality_and_quail_loaders_on_local_files(tmp_path, monkeypatch):
 
 
 def test_real_packaged_model_runs_the_protocols(runs_dir):
-    """SmolLM2-135M as debater and judge on one BBC item: the plumbing holds with a real model."""
+    """SmolLM2-135M as every model on one BBC item, every protocol: the plumbing holds with a real model."""
     from superalign.models.chat import get_chat_model
 
     model = get_chat_model("smollm2")
     items = load_items("bbc-topics", 1)
-    for protocol in ("direct", "debate"):
+    for protocol in ROLES:
         clients = {role: model for role in ROLES[protocol]}
         record = run_protocol(protocol, items, clients, Settings(rounds=1), item_set="bbc-topics")
         transcripts = record["result"]["transcripts"]
-        assert len(transcripts) == 2 and all(t["turns"][-1]["content"] for t in transcripts)
+        assert len(transcripts) == (4 if protocol == "consultancy" else 2)
+        assert all(t["turns"][-1]["content"] for t in transcripts)
         assert record["result"]["usage"]["judge"]["completion_tokens"] > 0
-    assert RunStore().count() == 2
+    assert RunStore().count() == len(ROLES)
 
 
 def test_oversight_labels_feed_weak_to_strong_training(runs_dir):
