@@ -2,7 +2,6 @@
 packaged SmolLM2 GGUF. The test starts the server and stops it."""
 
 import asyncio
-import os
 import socket
 import subprocess
 import sys

@@ -9,7 +9,7 @@ from superalign.errors import SuperalignError
 from superalign.models.chat import ChatBackend, ChatClient, ChatResponse, MockChat, RequestCache
 from superalign.oversight.items import OversightItem, load_items
 from superalign.oversight.protocols import ROLES, Settings
-from superalign.oversight.runner import metrics, run_protocol
+from superalign.oversight.runner import run_protocol
 from superalign.oversight.transcript import parse_verdict, verify_quotes
 from superalign.runs.store import RunStore
 

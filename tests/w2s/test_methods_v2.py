@@ -1,7 +1,6 @@
 """The defining behaviour of each v2 method, on real features."""
 
 import numpy as np
-import pytest
 
 from superalign.data.registry import load_task
 from superalign.data.task import make_splits

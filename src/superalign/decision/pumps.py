@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from superalign.decision.plans import Plan, lottery
 from superalign.decision.rules import decide, strictly_dominates
-from superalign.decision.tree import Chance, DecisionTree, Node, Terminal
+from superalign.decision.tree import Chance, DecisionTree, Node
 
 
 @dataclass

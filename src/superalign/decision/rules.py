@@ -8,7 +8,6 @@ base (default `stochastic`): `myopic`, `sophisticated`, `resolute`, `dsm` (Dynam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Callable
 
 from superalign.decision.plans import Plan, lottery, reached

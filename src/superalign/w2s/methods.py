@@ -9,7 +9,7 @@ The `val` split carries weak labels only; methods may use it for their own choic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -233,4 +233,3 @@ METHODS.add("naive", MethodSpec(NaiveConfig, Naive, Naive.__doc__.splitlines()[0
 METHODS.add("aux-conf", MethodSpec(AuxConfConfig, AuxConf, AuxConf.__doc__.splitlines()[0]))
 METHODS.add("bootstrap", MethodSpec(BootstrapConfig, Bootstrap, Bootstrap.__doc__.splitlines()[0]))
 
-HeadKind = Literal["logistic", "mlp"]
