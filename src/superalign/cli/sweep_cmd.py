@@ -12,7 +12,8 @@ from superalign.cli.console import err
 from superalign.progress import progress_bar
 from superalign.runs.executors import run_with
 from superalign.runs.store import RunStore
-from superalign.runs.sweep import load_sweep, pending, prefeaturize, record_outcome, validate
+from superalign.runs.sweep import load_sweep, pending, prefeaturize, record_outcome
+from superalign.w2s.runner import validate_names
 
 
 def sweep(
@@ -25,7 +26,7 @@ def sweep(
     """Run every run of the sweep that the store does not have yet (resumable: kill it and run it again)."""
     start = time.perf_counter()
     name, configs = load_sweep(file)
-    validate(configs)
+    validate_names(configs)
     store = RunStore()
     todo = pending(configs, store, retry_failed)
     err.print(f"sweep {name}: {len(configs)} runs, {len(configs) - len(todo)} already in the store, {len(todo)} to run")

@@ -28,7 +28,7 @@ from superalign.io import read_yaml
 from superalign.runs.record import make_record
 from superalign.runs.store import RunStore
 from superalign.w2s.pipeline import ExperimentConfig, prepare_task
-from superalign.w2s.runner import grid, make_config, validate_names
+from superalign.w2s.runner import grid, make_config
 
 _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}
 
@@ -115,9 +115,4 @@ def pending(configs: list[ExperimentConfig], store: RunStore, retry_failed: bool
         if status is None or (status == "failed" and retry_failed):
             out.append(c)
     return out
-
-
-def validate(configs: list[ExperimentConfig]) -> None:
-    """Fails fast on unknown task, encoder or method names, before any work."""
-    validate_names(configs)
 
