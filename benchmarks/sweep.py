@@ -10,9 +10,8 @@ import os
 import tempfile
 import time
 
-from superalign.runs.executors import run_with
 from superalign.runs.store import RunStore
-from superalign.runs.sweep import expand, prefeaturize, record_outcome
+from superalign.runs.sweep import expand, prefeaturize, run_sweep
 
 SPEC = {"tasks": ["digits"], "ladder": ["pca:2", "pca:8", "raw"],
         "methods": ["naive", "aux-conf", "selective", "weak-ensemble", "knn-relabel"], "seeds": 7}
@@ -22,7 +21,7 @@ def timed(executor: str, jobs: int, configs) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(os.path.join(tmp, "runs.sqlite"))
         start = time.perf_counter()
-        run_with(executor, configs, lambda c, o: record_outcome(store, c, o), jobs=jobs)
+        run_sweep(configs, store, executor=executor, jobs=jobs)
         seconds = time.perf_counter() - start
         assert store.count() == len(configs)
     return seconds

@@ -25,3 +25,19 @@ def progress_bar(description: str, total: int) -> Iterator["callable"]:
     with Progress(*columns, transient=True) as progress:
         task_id = progress.add_task(description, total=total)
         yield lambda n=1: progress.advance(task_id, n)
+
+
+@contextmanager
+def progress_ticks(prefix: str) -> Iterator["callable"]:
+    """Yields `start(label, total) -> tick()`: one bar per phase of a longer job (featurizing, then runs)."""
+    if not enabled():
+        yield lambda label, total: (lambda: None)
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, transient=True) as progress:
+        def start(label: str, total: int):
+            task_id = progress.add_task(f"{prefix}: {label}", total=total)
+            return lambda: progress.advance(task_id, 1)
+
+        yield start

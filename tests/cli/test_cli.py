@@ -35,14 +35,31 @@ def test_run_then_results_and_export(runs_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "PGR" in result.output and "aux-conf" in result.output
     again = runner.invoke(app, args)
-    assert "4 runs (4 from the store)" in again.output
+    assert "4 runs (4 from the store, 0 failed)" in again.output
     out = tmp_path / "all.csv"
     exported = runner.invoke(app, ["results", "--export", str(out)])
     assert exported.exit_code == 0 and out.read_text().count("\n") == 5
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "superalign.cli.main", *args], capture_output=True, text=True)
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "superalign.cli.main", *args], capture_output=True, text=True, env=env)
+
+
+def test_run_after_a_sweep_recorded_a_failure_prints_it_as_a_failure(runs_dir, tmp_path):
+    import os
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("tasks: [breast-cancer]\nladder: [pca:1, raw]\nmethods: [naive, finetune]\nseeds: 1\n")
+    env = {**os.environ, "SUPERALIGN_RUNS": str(runs_dir)}
+    swept = _cli("sweep", str(sweep), "--executor", "local", env=env)
+    assert swept.returncode == 0 and "1 failed" in swept.stderr
+    run = _cli("run", "--task", "breast-cancer", "--weak", "pca:1", "--strong", "raw", "--method", "naive",
+               "--method", "finetune", "--seeds", "1", env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "failed (recorded earlier): breast-cancer pca:1 -> raw finetune seed 0" in run.stderr
+    assert "naive" in run.stdout  # the runs that did succeed are still shown
+    assert _cli("results", env=env).returncode == 0
+    assert "finetune" in _cli("results", "--failed", env=env).stdout
 
 
 def test_errors_are_one_line_with_a_fix_and_exit_2(tmp_path):

@@ -7,7 +7,8 @@ import pytest
 
 from superalign.report.html import build_report
 from superalign.runs.store import RunStore
-from superalign.w2s.runner import grid, run_all
+from superalign.runs.w2s import run_all
+from superalign.w2s.grid import grid
 
 
 @pytest.fixture

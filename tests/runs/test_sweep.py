@@ -9,9 +9,8 @@ import time
 import pytest
 
 from superalign.errors import SuperalignError
-from superalign.runs.executors import run_with
 from superalign.runs.store import RunStore
-from superalign.runs.sweep import expand, load_sweep, pending, prefeaturize, record_outcome
+from superalign.runs.sweep import expand, load_sweep, pending, run_sweep
 
 SMALL = {"tasks": ["breast-cancer"], "ladder": ["pca:1", "pca:3", "raw"], "methods": ["naive", "knn-filter"],
          "seeds": 2}
@@ -34,8 +33,7 @@ def test_expand_grid_include_exclude():
 
 def _run(configs, executor, jobs=1):
     store = RunStore()
-    prefeaturize(configs)
-    run_with(executor, pending(configs, store, False), lambda c, o: record_outcome(store, c, o), jobs=jobs)
+    run_sweep(configs, store, executor=executor, jobs=jobs)
     return store
 
 

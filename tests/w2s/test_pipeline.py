@@ -8,9 +8,11 @@ import pytest
 
 from superalign.data.registry import load_task
 from superalign.runs.record import make_record
-from superalign.runs.store import RunStore, load_results
-from superalign.w2s import runner
+from superalign.runs.store import RunStore
+from superalign.runs.w2s import load_results, run_all
+from superalign.w2s import grid as runner
 from superalign.w2s.pipeline import ExperimentConfig, run_experiment
+from superalign.w2s.summary import flatten, summarize
 
 CONFIG = ExperimentConfig(task="bbc-news", weak="minilm-l3", strong="minilm-l6", method="naive", seed=0)
 
@@ -53,15 +55,57 @@ def test_test_labels_never_reach_training_or_selection(method):
 def test_runner_skips_what_the_store_has(runs_dir):
     configs = runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["naive"], [0, 1])
     store = RunStore()
-    first = runner.run_all(configs, store=store)
+    first = [o.record for o in run_all(configs, store=store)]
     seen = []
-    second = runner.run_all(configs, store=store, on_done=lambda c, r, cached: seen.append(cached))
+    second = [o.record for o in run_all(configs, store=store, on_done=lambda c, o: seen.append(o.cached))]
     assert seen == [True, True]
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)  # NaN-safe equality
     df = load_results()
     assert len(df) == 2 and set(df["seed"]) == {0, 1}
     record = store.get(configs[0].config_hash())
-    assert record["schema_version"] == 1 and record["packages"]["torch"] and "git_revision" in record
+    assert record["schema_version"] == 2 and record["status"] == "ok"
+    assert record["packages"]["torch"] and "git_revision" in record
+
+
+def test_a_failed_run_in_the_store_is_reported_not_crashed_on(runs_dir):
+    """A failure recorded earlier (by a sweep, say) is an outcome of its own: neither a result nor a crash."""
+    config = runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["naive"], [0])[0]
+    store = RunStore()
+    store.put(make_record("w2s", config.model_dump(mode="json"), config.config_hash(),
+                          {"error": "RuntimeError: out of memory"}, status="failed"))
+    [outcome] = run_all([config], store=store)
+    assert outcome.cached and not outcome.ok and outcome.error == "RuntimeError: out of memory"
+    assert load_results().empty  # failed records never reach the results table
+    [retried] = run_all([config], store=store, retry_failed=True)
+    assert retried.ok and not retried.cached and store.get(config.config_hash())["status"] == "ok"
+
+
+def test_a_run_that_raises_is_recorded_as_failed_and_the_others_go_on(runs_dir):
+    configs = [ExperimentConfig(task="bbc-sport-vs-tech", weak="minilm-l3", strong="minilm-l6", method="bootstrap"),
+               ExperimentConfig(task="bbc-sport-vs-tech", weak="minilm-l3", strong="minilm-l6", method="naive")]
+    outcomes = run_all(configs, store=RunStore())
+    assert [o.ok for o in outcomes] == [False, True]
+    assert "intermediate" in outcomes[0].error
+
+
+def test_configs_differing_in_a_method_option_are_two_rows(runs_dir):
+    configs = (runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["aux-conf"], [0, 1])
+               + runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["aux-conf"], [0, 1],
+                             method_options={"aux_coef": 0.0}))
+    run_all(configs, store=RunStore())
+    summary = summarize(load_results())
+    assert len(summary) == 2 and sorted(summary["variant"]) == ["", "aux_coef=0.0"]
+    assert (summary["seeds"] == 2).all() and set(summary["budget"]) == {"weak-labels"}
+
+
+def test_results_carry_the_budget_and_per_example_correctness():
+    result = run_experiment(CONFIG.model_copy(update={"method": "strong-on-supervisor-labels"}))
+    assert result["budget"] == "supervisor-gt-strong" and result["oracle"] is False
+    n_test = result["n"]["test"]
+    assert {len(bits) for bits in result["test_correct"].values()} == {n_test}
+    assert result["test_correct"]["student"].count("1") == round(result["metrics"]["student"]["accuracy"] * n_test)
+    row = flatten([{"config_hash": "x", "config": CONFIG.model_dump(mode="json"), "result": result, "status": "ok"}])
+    assert row["budget"].tolist() == ["supervisor-gt-strong"]
 
 
 def _write_many(path, offset):

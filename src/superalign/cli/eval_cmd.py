@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from superalign.cli.console import err, out
-from superalign.runs.record import make_record
+from superalign.errors import SuperalignError
+from superalign.runs.get_or_run import get_or_run
 from superalign.runs.store import RunStore
 from superalign.w2s.pipeline import ExperimentConfig
 
@@ -26,17 +27,18 @@ OutOpt = Annotated[Path, typer.Option(help="folder for figures")]
 
 
 def _run(kind: str, config: ExperimentConfig, compute: Callable[[ExperimentConfig], dict], refresh: bool) -> dict:
-    """Computes a report once per (kind, config) and keeps it as a run record."""
-    store = RunStore()
-    key = f"{kind}-{config.config_hash()}"
-    record = None if refresh else store.get(key)
-    if record is None:
+    """Computes a report once per (kind, config) and keeps it as a run record (a failure too)."""
+    def timed() -> dict:
         start = time.perf_counter()
         result = compute(config)
         result["seconds"] = round(time.perf_counter() - start, 2)
-        record = make_record(kind, config.model_dump(mode="json"), key, result)
-        store.put(record)
-    return record["result"]
+        return result
+
+    outcome = get_or_run(RunStore(), kind, config.model_dump(mode="json"), f"{kind}-{config.config_hash()}", timed,
+                         refresh=refresh, retry_failed=True)
+    if not outcome.ok:
+        raise SuperalignError(f"{kind} failed: {outcome.error}")
+    return outcome.result
 
 
 @app.command("consistency")

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from superalign.cli.console import out
-from superalign.w2s.methods import METHODS, method_names
+from superalign.w2s.method import METHODS, method_names
 
 app = typer.Typer(help="Weak-to-strong methods.", no_args_is_help=True)
 
@@ -14,9 +14,9 @@ app = typer.Typer(help="Weak-to-strong methods.", no_args_is_help=True)
 @app.command("list")
 def list_methods() -> None:
     """List the registered methods with their options (set them with -o KEY=VALUE)."""
-    table = Table("method", "description", "options (default)")
+    table = Table("method", "labels read", "description", "options (default)")
     for name in method_names():
-        spec = METHODS.get(name)
-        options = ", ".join(f"{k}={f.default}" for k, f in spec.config_cls.model_fields.items())
-        table.add_row(name, spec.help, options)
+        cls = METHODS.get(name)
+        options = ", ".join(f"{k}={f.default}" for k, f in cls.config_cls.model_fields.items())
+        table.add_row(name, cls.budget, METHODS.help(name), options)
     out.print(table)

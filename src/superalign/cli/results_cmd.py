@@ -11,7 +11,8 @@ from superalign.cli.console import err
 from superalign.cli.run_cmd import print_summary
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
-from superalign.runs.store import RunStore, load_results
+from superalign.runs.store import RunStore
+from superalign.runs.w2s import load_results
 from superalign.w2s.summary import markdown_table, summarize
 
 
@@ -21,7 +22,7 @@ def results(
     markdown: Annotated[bool, typer.Option(help="print the summary as a Markdown table (for READMEs, notes)")] = False,
     failed: Annotated[bool, typer.Option(help="list the failed runs and their errors instead")] = False,
 ) -> None:
-    """Summarise the run store: accuracy and PGR with a bootstrap interval over seeds."""
+    """Summarise the run store: one row per config (seeds pooled), accuracies and PGR with its interval."""
     if failed:
         records = RunStore().records(kind="w2s", status="failed")
         for r in records:
@@ -43,6 +44,7 @@ def results(
         suffix = export.suffix.lower()
         if suffix not in (".csv", ".parquet"):
             raise SuperalignError(f"--export {export}: use a .csv or .parquet file name")
+        df = df.drop(columns=["test_correct"])  # per-example strings: in the store, not in the export
         with atomic_path(export) as tmp:
             df.to_csv(tmp, index=False) if suffix == ".csv" else df.to_parquet(tmp, index=False)
         err.print(f"wrote {len(df)} runs to {export}")

@@ -14,9 +14,10 @@ from superalign.cli.console import err, out
 from superalign.data.task import SplitSizes
 from superalign.errors import SuperalignError
 from superalign.progress import progress_bar
-from superalign.runs.store import RunStore, flatten_w2s
-from superalign.w2s import runner
-from superalign.w2s.summary import summarize
+from superalign.runs.store import RunStore
+from superalign.runs.w2s import run_all
+from superalign.w2s import grid as runner
+from superalign.w2s.summary import HEADER, flatten, summarize, table_rows
 
 
 def run(
@@ -33,6 +34,7 @@ def run(
     sizes: Annotated[Optional[str], typer.Option(help="split sizes weak_train,transfer,val,test (fractions or counts)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file with tasks, ladder, methods, seeds and config fields")] = None,
     refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="run again the runs recorded as failed")] = False,
 ) -> None:
     """Train weak supervisors, weak-label the transfer set, train strong students, and report PGR."""
     start = time.perf_counter()
@@ -52,27 +54,32 @@ def run(
     if not configs:
         raise SuperalignError("nothing to run: check the tasks, ladder and methods")
     store = RunStore()
-    reused = 0
     with progress_bar(f"{len(configs)} runs", len(configs)) as advance:
-        def on_done(cfg, record, cached):
-            nonlocal reused
-            reused += cached
-            advance(1)
-
-        records = runner.run_all(configs, store=store, refresh=refresh, on_done=on_done)
-    print_summary(summarize(flatten_w2s(records)))
-    err.print(f"{len(records)} runs ({reused} from the store) in {time.perf_counter() - start:.1f}s; "
-              f"records in {store.path}")
+        outcomes = run_all(configs, store=store, refresh=refresh, retry_failed=retry_failed,
+                           on_done=lambda config, outcome: advance(1))
+    ok = [o.record for o in outcomes if o.ok]
+    if ok:
+        print_summary(summarize(flatten(ok)))
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        c = o.record["config"]
+        when = "recorded earlier" if o.cached else "now"
+        err.print(f"failed ({when}): {c['task']} {c['weak']} -> {c['strong']} {c['method']} seed {c['seed']}: {o.error}")
+    reused = sum(o.cached for o in outcomes)
+    err.print(f"{len(outcomes)} runs ({reused} from the store, {len(failed)} failed) in "
+              f"{time.perf_counter() - start:.1f}s; records in {store.path}")
+    if failed:
+        raise SuperalignError(f"{len(failed)} of {len(outcomes)} runs failed (details: superalign results --failed); "
+                              "fix the cause and run again with --retry-failed")
 
 
 def print_summary(summary) -> None:
-    table = Table("task", "weak -> strong", "method", "seeds", "weak", "student", "ceiling", "PGR [95% CI]",
-                  title="weak-to-strong (test accuracy)")
-    for r in summary.itertuples():
-        table.add_row(r.task, f"{r.weak} -> {r.strong}", r.method, str(r.seeds), f"{r.weak_acc:.3f}",
-                      f"{r.student_acc:.3f}", f"{r.ceiling_acc:.3f}",
-                      f"{r.pgr:+.2f} [{r.pgr_lo:+.2f}, {r.pgr_hi:+.2f}]")
+    table = Table(*HEADER, title="weak-to-strong (test accuracy; PGR = ratio of mean accuracies)")
+    for row in table_rows(summary):
+        table.add_row(*row)
     out.print(table)
+    if summary["flagged"].any():
+        out.print("⚑ gap under 15 test examples (or a seed's under 3): the ratio is not a measurement there")
 
 
 def _options(items: list[str] | None) -> dict:

@@ -9,11 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from superalign.cli.console import err
-from superalign.progress import progress_bar
-from superalign.runs.executors import run_with
+from superalign.progress import progress_ticks
 from superalign.runs.store import RunStore
-from superalign.runs.sweep import load_sweep, pending, prefeaturize, record_outcome
-from superalign.w2s.runner import validate_names
+from superalign.runs.sweep import load_sweep, run_sweep
 
 
 def sweep(
@@ -26,21 +24,10 @@ def sweep(
     """Run every run of the sweep that the store does not have yet (resumable: kill it and run it again)."""
     start = time.perf_counter()
     name, configs = load_sweep(file)
-    validate_names(configs)
     store = RunStore()
-    todo = pending(configs, store, retry_failed)
-    err.print(f"sweep {name}: {len(configs)} runs, {len(configs) - len(todo)} already in the store, {len(todo)} to run")
-    if not todo:
-        return
-    with progress_bar("featurizing", len({(c.task, e) for c in todo for e in (c.weak, c.strong, *c.intermediate)})) as advance:
-        prefeaturize(todo, progress=advance)
-    failed = 0
-    with progress_bar(f"sweep {name}", len(todo)) as advance:
-        def on_outcome(config, outcome):
-            nonlocal failed
-            failed += not record_outcome(store, config, outcome)
-            advance(1)
-
-        run_with(executor, todo, on_outcome, jobs=jobs, address=address)
-    err.print(f"{len(todo) - failed} runs done, {failed} failed (see `superalign results --failed`; "
-              f"--retry-failed runs them again) in {time.perf_counter() - start:.1f}s")
+    with progress_ticks(f"sweep {name}") as progress:
+        summary = run_sweep(configs, store, executor=executor, jobs=jobs, address=address, retry_failed=retry_failed,
+                            progress=progress)
+    err.print(f"sweep {name}: {summary.total} runs, {summary.stored} already in the store; {summary.done} done now, "
+              f"{summary.failed} failed (see `superalign results --failed`; --retry-failed runs them again) "
+              f"in {time.perf_counter() - start:.1f}s")

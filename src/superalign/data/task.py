@@ -66,6 +66,12 @@ class Task:
     def n_classes(self) -> int:
         return len(self.label_names)
 
+    def inputs_at(self, indices: np.ndarray) -> Inputs:
+        """The inputs at `indices`: a list of texts, or an `[m, ...]` array."""
+        if self.modality == "text":
+            return [self.inputs[i] for i in indices]
+        return np.asarray(self.inputs)[indices]
+
     @cached_property
     def content_hash(self) -> str:
         """Hash of inputs and labels: the cache key part that names the data, not the task name."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from superalign.evaluation.metrics import expected_calibration_error
+from superalign.metrics import expected_calibration_error
 from superalign.models.cache import ActivationCache
 from superalign.w2s.pipeline import ExperimentConfig, train_models
 
@@ -26,7 +26,7 @@ def reliability(probs: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> dict
 def calibration_report(config: ExperimentConfig, cache: ActivationCache | None = None) -> dict:
     trained = train_models(config, cache)
     task, test = trained.task, trained.splits.test
-    inputs = [task.inputs[i] for i in test] if task.modality == "text" else None
+    inputs = task.inputs_at(test)
     probs = trained.probabilities(trained.x_weak[test], trained.x_strong[test], inputs)
     y = task.labels[test]
     return {"models": {name: {"ece": expected_calibration_error(p, y), "accuracy": float((p.argmax(1) == y).mean()),

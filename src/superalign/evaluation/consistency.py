@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 
 from superalign.data.task import Task
 from superalign.errors import SuperalignError
-from superalign.evaluation.metrics import auroc
+from superalign.metrics import auroc
 from superalign.evaluation.transforms import TEXT_PARAPHRASES, image_transforms
 from superalign.models.cache import ActivationCache
 from superalign.w2s.pipeline import ExperimentConfig, TrainedModels, train_models
@@ -61,7 +61,7 @@ def consistency_report(config: ExperimentConfig, cache: ActivationCache | None =
     if task.modality == "tabular":
         raise SuperalignError(f"task {task.name!r} is tabular: no label-preserving transformations are defined; "
                               "use a text or image task")
-    base_inputs = [task.inputs[i] for i in test] if task.modality == "text" else np.asarray(task.inputs)[test]
+    base_inputs = task.inputs_at(test)
     base = trained.probabilities(trained.x_weak[test], trained.x_strong[test],
                                  base_inputs if task.modality == "text" else None)
     per_example: dict[str, dict[str, np.ndarray]] = {m: {} for m in base}

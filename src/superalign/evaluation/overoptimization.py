@@ -1,7 +1,8 @@
 """Reward over-optimization (after Gao et al., "Scaling Laws for Reward Model Overoptimization") and
 best-of-n scaling, on a classification testbed.
 
-The "policy" draws n candidates uniformly from a pool (test examples); a proxy reward model (the weak
+The "policy" draws n distinct candidates (without replacement) from a pool (test examples), with n at most
+a quarter of the pool so that the optimisation pressure KL_bon describes is real; a proxy reward model (the weak
 supervisor, the W2S student or the strong ceiling: its probability of a target class) picks the best;
 the gold reward is ground truth (is the pick really of the target class?) and, as a second gold, the
 ceiling's probability. Optimisation pressure is measured as in the paper:
@@ -21,6 +22,17 @@ from superalign.models.cache import ActivationCache
 from superalign.w2s.pipeline import ExperimentConfig, train_models
 
 N_VALUES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# n above this share of the pool would draw most of it: the "best of n" would then be nearly the same few
+# examples every time, and KL_bon (which assumes independent draws) would overstate the pressure.
+MAX_POOL_SHARE = 0.25
+
+
+def usable_n(n_values, pool_size: int) -> tuple[int, ...]:
+    """The n values at most a quarter of the pool."""
+    kept = tuple(n for n in n_values if n <= MAX_POOL_SHARE * pool_size)
+    if not kept:
+        raise ValueError(f"a pool of {pool_size} examples is too small for best-of-n (need at least {int(1 / MAX_POOL_SHARE)})")
+    return kept
 
 
 def kl_bon(n: int | np.ndarray) -> np.ndarray:
@@ -60,15 +72,24 @@ def fit_log(n: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
 
 def best_of_n(proxy: np.ndarray, gold: np.ndarray, n_values=N_VALUES, draws: int = 4000,
               rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """Mean proxy and gold reward of the proxy's best of n uniform draws from the pool, for each n."""
+    """Mean proxy and gold reward of the proxy's best of n distinct draws from the pool, for each n.
+
+    Also the number of distinct examples that were ever the best pick: a peak carried by a handful of
+    winners is a statement about those examples, not about optimisation.
+    """
     rng = rng or np.random.default_rng(0)
-    proxy_means, gold_means = [], []
+    if max(n_values) > len(proxy):
+        raise ValueError(f"best of {max(n_values)} without replacement needs a pool of at least that many, got {len(proxy)}")
+    proxy_means, gold_means, winners = [], [], []
     for n in n_values:
-        picks = rng.integers(0, len(proxy), size=(draws, n))  # [draws, n] pool indices
+        # n distinct indices per draw: the first n of a random permutation of the pool
+        picks = np.argsort(rng.random((draws, len(proxy))), axis=1)[:, :n]  # [draws, n]
         best = picks[np.arange(draws), proxy[picks].argmax(1)]
         proxy_means.append(proxy[best].mean())
         gold_means.append(gold[best].mean())
-    return {"n": np.array(n_values), "proxy": np.array(proxy_means), "gold": np.array(gold_means)}
+        winners.append(len(np.unique(best)))
+    return {"n": np.array(n_values), "proxy": np.array(proxy_means), "gold": np.array(gold_means),
+            "distinct_winners": np.array(winners)}
 
 
 def overoptimization_report(config: ExperimentConfig, cache: ActivationCache | None = None,
@@ -76,11 +97,13 @@ def overoptimization_report(config: ExperimentConfig, cache: ActivationCache | N
     """For each proxy (weak, student, ceiling): best-of-n curves for every target class, averaged."""
     trained = train_models(config, cache)
     task, test = trained.task, trained.splits.test
-    inputs = [task.inputs[i] for i in test] if task.modality == "text" else None
+    inputs = task.inputs_at(test)
     probs = trained.probabilities(trained.x_weak[test], trained.x_strong[test], inputs)
     y = task.labels[test]
+    n_values = usable_n(n_values, len(test))
     d = np.sqrt(kl_bon(np.array(n_values)))
-    report = {"n": list(n_values), "d": d.tolist(), "proxies": {}}
+    report = {"n": list(n_values), "d": d.tolist(), "pool_size": int(len(test)), "sampling": "without replacement",
+              "proxies": {}}
     rng = np.random.default_rng(config.seed)
     for name, p in probs.items():
         curves = []
@@ -89,16 +112,18 @@ def overoptimization_report(config: ExperimentConfig, cache: ActivationCache | N
             out = best_of_n(p[:, target], truth, n_values, draws, rng)
             ceiling_gold = best_of_n(p[:, target], probs["ceiling"][:, target], n_values, draws,
                                      np.random.default_rng(config.seed + target))["gold"]
-            curves.append((out["proxy"], out["gold"], ceiling_gold))
+            curves.append((out["proxy"], out["gold"], ceiling_gold, out["distinct_winners"]))
         proxy_curve = np.mean([c[0] for c in curves], axis=0)
         gold_curve = np.mean([c[1] for c in curves], axis=0)
         ceiling_curve = np.mean([c[2] for c in curves], axis=0)
+        distinct = np.min([c[3] for c in curves], axis=0)  # the fewest winners over the target classes
         alpha, beta = fit_gold(d, gold_curve - gold_curve[0])
         d_star, n_star = peak(alpha, beta)
         a, b, r2 = fit_log(np.array(n_values, dtype=float), gold_curve)
         report["proxies"][name] = {
             "proxy_reward": proxy_curve.tolist(), "gold_reward": gold_curve.tolist(),
             "gold_reward_ceiling": ceiling_curve.tolist(),
+            "distinct_winners": distinct.astype(int).tolist(),
             "test_accuracy": float((p.argmax(1) == y).mean()),
             "fit": {"alpha": alpha, "beta": beta, "d_peak": d_star, "n_peak_fitted": n_star},
             "n_peak_measured": int(n_values[int(np.argmax(gold_curve))]),

@@ -41,7 +41,16 @@ def overoptimization_figure(report: dict, title: str):
     axes[0].set_title("gold vs optimisation (dashed: d(alpha - beta d) fit)")
     axes[0].legend(fontsize=7)
     axes[1].set_xscale("log", base=2)
-    axes[1].set_xlabel("n (best of n)")
+    if report.get("pool_size"):
+        # how many distinct test examples were ever the best pick, per n (fewest over target classes)
+        winners = next(iter(report["proxies"].values())).get("distinct_winners")
+        if winners:
+            for n, w in zip(report["n"], winners):
+                axes[1].annotate(str(w), (n, 0), xycoords=("data", "axes fraction"), fontsize=6, ha="center",
+                                 va="bottom", color="grey")
+        axes[1].set_xlabel(f"n (best of n distinct draws from {report['pool_size']} examples; grey: distinct winners)")
+    else:
+        axes[1].set_xlabel("n (best of n)")
     axes[1].set_ylabel("reward")
     axes[1].set_title("proxy and gold reward of the best of n")
     axes[1].legend(fontsize=7)

@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from superalign.evaluation.metrics import mean_and_ci
+from superalign.metrics import mean_and_ci
 from superalign.io import stable_hash
 from superalign.models.chat import ChatClient
 from superalign.oversight.items import OversightItem
 from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings, consultancy
 from superalign.oversight.transcript import Transcript
-from superalign.runs.record import make_record
+from superalign.errors import SuperalignError
+from superalign.runs.get_or_run import get_or_run
 from superalign.runs.store import RunStore
 
 
@@ -57,22 +58,20 @@ def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, C
     """Runs (or reads from the store) one protocol over the items; returns the record."""
     missing = [r for r in ROLES[protocol] if r not in clients]
     if missing:
-        from superalign.errors import SuperalignError
-
         raise SuperalignError(f"protocol {protocol!r} needs chat models for: {', '.join(missing)}")
     config = {"protocol": protocol, "items": item_set, "n_items": len(items), "seed": seed,
               "item_ids": [i.id for i in items], "settings": asdict(settings),
               "models": {role: c.backend.identity() for role, c in clients.items()}}
     key = "oversight-" + stable_hash(config, length=16)
-    store = store or RunStore()
-    if not refresh and (record := store.get(key)) is not None:
-        return record
-    start = time.perf_counter()
-    transcripts = asyncio.run(_run(protocol, items, clients, settings))
-    seconds = time.perf_counter() - start
-    usage = {role: vars(c.usage).copy() for role, c in clients.items()}
-    result = {"metrics": metrics(transcripts), "seconds": round(seconds, 2), "usage": usage,
-              "transcripts": [t.model_dump(mode="json") for t in transcripts]}
-    record = make_record("oversight", config, key, result)
-    store.put(record)
-    return record
+
+    def compute() -> dict:
+        start = time.perf_counter()
+        transcripts = asyncio.run(_run(protocol, items, clients, settings))
+        usage = {role: vars(c.usage).copy() for role, c in clients.items()}
+        return {"metrics": metrics(transcripts), "seconds": round(time.perf_counter() - start, 2), "usage": usage,
+                "transcripts": [t.model_dump(mode="json") for t in transcripts]}
+
+    outcome = get_or_run(store or RunStore(), "oversight", config, key, compute, refresh=refresh, retry_failed=True)
+    if not outcome.ok:
+        raise SuperalignError(f"oversight run {protocol!r} failed: {outcome.error}")
+    return outcome.record

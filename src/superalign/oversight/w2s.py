@@ -13,7 +13,7 @@ import numpy as np
 from superalign.data.registry import load_task
 from superalign.data.task import make_splits
 from superalign.errors import SuperalignError
-from superalign.evaluation.metrics import pgr
+from superalign.metrics import pgr
 from superalign.models.cache import featurize
 from superalign.models.chat import ChatClient
 from superalign.oversight.items import OversightItem

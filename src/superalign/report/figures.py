@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from superalign.evaluation.metrics import mean_and_ci  # noqa: E402
+from superalign.w2s.summary import estimate  # noqa: E402
 
 
 def _grid(n: int):
@@ -28,9 +28,17 @@ def _order_by_size(df: pd.DataFrame, column: str) -> list[str]:
     return list(size.index)
 
 
-def pgr_by_pair(df: pd.DataFrame, method: str):
-    """PGR of each weak -> strong pair, per task: bars grouped by strong model, one colour per weak model."""
+def _one_variant(df: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The runs of `method` with its default settings (or, if none ran, its first variant): never pooled."""
     part = df[df["method"] == method]
+    variants = list(dict.fromkeys(part["variant"]))
+    return part[part["variant"] == ("" if "" in variants else variants[0])] if variants else part
+
+
+def pgr_by_pair(df: pd.DataFrame, method: str):
+    """PGR (ratio of mean accuracies) of each weak -> strong pair, per task, with its seed-and-example bootstrap
+    interval: bars grouped by strong model, one colour per weak model; hatched where the gap is flagged."""
+    part = _one_variant(df, method)
     tasks = list(dict.fromkeys(part["task"]))
     fig, axes = _grid(max(1, len(tasks)))
     for ax, task in zip(axes, tasks):
@@ -38,29 +46,35 @@ def pgr_by_pair(df: pd.DataFrame, method: str):
         strongs, weaks = _order_by_size(t, "strong"), _order_by_size(t, "weak")
         width = 0.8 / max(1, len(weaks))
         for i, weak in enumerate(weaks):
-            xs, means, errs = [], [], []
+            xs, means, errs, hatches = [], [], [], []
             for j, strong in enumerate(strongs):
-                m, lo, hi = mean_and_ci(t[(t["weak"] == weak) & (t["strong"] == strong)]["pgr"].tolist())
-                if math.isnan(m):
-                    continue  # no runs for this pair (or no gap to recover): leave a gap, not a zero bar
+                runs = t[(t["weak"] == weak) & (t["strong"] == strong)]
+                if runs.empty:
+                    continue
+                est = estimate(runs)
+                if math.isnan(est.pgr):
+                    continue  # no gap to recover: leave a gap, not a zero bar
                 xs.append(j + (i - (len(weaks) - 1) / 2) * width)
-                means.append(m)
-                errs.append([m - lo, hi - m])
+                means.append(est.pgr)
+                errs.append([0, 0] if math.isnan(est.lo) else [est.pgr - est.lo, est.hi - est.pgr])
+                hatches.append("//" if est.flagged else "")
             if xs:
-                ax.bar(xs, means, width, yerr=np.array(errs).T, capsize=3, label=f"weak: {weak}")
+                bars = ax.bar(xs, means, width, yerr=np.array(errs).T, capsize=3, label=f"weak: {weak}")
+                for bar, hatch in zip(bars, hatches):
+                    bar.set_hatch(hatch)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(strongs)), strongs, rotation=20)
         ax.set_title(task)
         ax.set_ylabel("PGR")
         ax.legend(fontsize=7)
-    fig.suptitle(f"Performance gap recovered by weak/strong pair ({method})")
+    fig.suptitle(f"PGR by weak/strong pair ({method}; hatched: gap under 15 test examples)")
     fig.tight_layout()
     return fig
 
 
 def accuracy_vs_strong_size(df: pd.DataFrame, method: str):
     """Student test accuracy against strong model size, one line per weak model; the ceiling in black."""
-    part = df[df["method"] == method]
+    part = _one_variant(df, method)
     tasks = list(dict.fromkeys(part["task"]))
     fig, axes = _grid(max(1, len(tasks)))
     for ax, task in zip(axes, tasks):
@@ -82,21 +96,23 @@ def accuracy_vs_strong_size(df: pd.DataFrame, method: str):
 
 
 def method_comparison(df: pd.DataFrame):
-    """PGR mean and 95% bootstrap interval per method, pooled over tasks, pairs and seeds."""
+    """PGR (ratio of mean accuracies over every run) and its 95% interval per method variant, pooled over
+    tasks, pairs and seeds, labelled with the labels each method reads."""
     rows = []
-    for method, part in df.groupby("method", sort=False):
-        m, lo, hi = mean_and_ci(part["pgr"].tolist())
-        rows.append((method, m, lo, hi, len(part)))
+    for (method, variant, budget), part in df.groupby(["method", "variant", "budget"], sort=False):
+        est = estimate(part)
+        label = f"{method}{f' ({variant})' if variant else ''} [{budget}]"
+        rows.append((label, est.pgr, est.lo, est.hi, len(part)))
     rows.sort(key=lambda r: -np.nan_to_num(r[1], nan=-9))
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
     y = np.arange(len(rows))
     means = np.array([r[1] for r in rows])
-    err = np.array([[r[1] - r[2], r[3] - r[1]] for r in rows]).T
+    err = np.array([[r[1] - r[2], r[3] - r[1]] for r in rows]).T if rows else np.zeros((2, 0))
     ax.barh(y, np.nan_to_num(means), xerr=np.nan_to_num(err), capsize=3, color="tab:blue")
     ax.set_yticks(y, [f"{r[0]} (n={r[4]})" for r in rows])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.invert_yaxis()
-    ax.set_xlabel("PGR (mean, 95% bootstrap CI)")
+    ax.set_xlabel("PGR of mean accuracies (95% CI resampling runs and test examples)")
     ax.set_title("Methods compared")
     fig.tight_layout()
     return fig

@@ -10,8 +10,8 @@ import pandas as pd
 
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
-from superalign.runs.store import RunStore, flatten_w2s
-from superalign.w2s.summary import summarize
+from superalign.runs.store import RunStore
+from superalign.w2s.summary import flatten, summarize
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>superalign report</title>
@@ -81,7 +81,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
     records = store.records(kind="w2s")
     if not records:
         raise SuperalignError(f"{store.path}: no weak-to-strong runs to report; run `superalign run` or a sweep first")
-    df = flatten_w2s(records)
+    df = flatten(records)
     n_failed = len(store.records(kind="w2s", status="failed"))
     method = method or ("naive" if "naive" in set(df["method"]) else df["method"].iloc[0])
     out_dir = Path(out_dir)
@@ -103,7 +103,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         plt.close(fig)
     evaluation = _evaluation_section(store, fig_dir)
     summary = summarize(df).round(3)
-    runs = df.drop(columns=["git_revision"]).sort_values(["task", "method", "weak", "strong", "seed"])
+    runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),
                         when=time.strftime("%Y-%m-%d %H:%M"), figures="\n".join(blocks), evaluation=evaluation,
                         summary=_table(summary), runs=_table(runs))

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: status field in the record, test_correct and budget in w2s results
 _PACKAGES = ("superalign", "torch", "transformers", "sentence-transformers", "scikit-learn", "numpy", "onnxruntime")
 
 
@@ -43,10 +43,13 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def make_record(kind: str, config: dict[str, Any], config_hash: str, result: dict[str, Any]) -> dict[str, Any]:
+def make_record(kind: str, config: dict[str, Any], config_hash: str, result: dict[str, Any],
+                status: str = "ok") -> dict[str, Any]:
+    """A run record; a failed run's `result` holds `error` (one line) and `traceback`."""
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
+        "status": status,
         "config_hash": config_hash,
         "config": config,
         "seed": config.get("seed"),

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from superalign.errors import SuperalignError
 from superalign.paths import runs_dir
@@ -43,26 +43,24 @@ class RunStore:
         except sqlite3.DatabaseError as exc:
             raise SuperalignError(f"{self.path}: not a readable run store ({exc}); move it aside or set SUPERALIGN_RUNS") from exc
 
-    def has(self, config_hash: str, include_failed: bool = False) -> bool:
-        with closing(self._connect()) as conn:
-            row = conn.execute("SELECT status FROM runs WHERE config_hash = ?", (config_hash,)).fetchone()
-        return row is not None and (include_failed or row[0] == "ok")
-
     def get(self, config_hash: str) -> dict[str, Any] | None:
+        """The stored record (ok or failed: look at its `status`), or None."""
         with closing(self._connect()) as conn:
-            row = conn.execute("SELECT record FROM runs WHERE config_hash = ?", (config_hash,)).fetchone()
-        return None if row is None else json.loads(row[0])
+            row = conn.execute("SELECT record, status FROM runs WHERE config_hash = ?", (config_hash,)).fetchone()
+        return None if row is None else _with_status(row)
 
-    def put(self, record: dict[str, Any], status: str = "ok") -> None:
+    def put(self, record: dict[str, Any]) -> None:
+        """Stores a record under its config hash (replacing any earlier one), with its `status` (default ok)."""
+        record.setdefault("status", "ok")
         text = json.dumps(record, sort_keys=True, default=str, allow_nan=True)
         with closing(self._connect()) as conn, conn:
             conn.execute(
                 "INSERT OR REPLACE INTO runs (config_hash, kind, status, created, record) VALUES (?, ?, ?, ?, ?)",
-                (record["config_hash"], record["kind"], status, record["created"], text),
+                (record["config_hash"], record["kind"], record["status"], record["created"], text),
             )
 
     def records(self, kind: str | None = None, status: str | None = "ok") -> list[dict[str, Any]]:
-        query, args = "SELECT record FROM runs WHERE 1=1", []
+        query, args = "SELECT record, status FROM runs WHERE 1=1", []
         if kind:
             query += " AND kind = ?"
             args.append(kind)
@@ -70,7 +68,7 @@ class RunStore:
             query += " AND status = ?"
             args.append(status)
         with closing(self._connect()) as conn:
-            return [json.loads(row[0]) for row in conn.execute(query + " ORDER BY created", args)]
+            return [_with_status(row) for row in conn.execute(query + " ORDER BY created", args)]
 
     def statuses(self) -> dict[str, str]:
         """config hash -> status, for every stored run."""
@@ -82,38 +80,8 @@ class RunStore:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
 
-def flatten_w2s(records: Iterable[dict[str, Any]]):
-    """One row per weak-to-strong run: config columns and the headline metrics, as a pandas DataFrame."""
-    import pandas as pd
-
-    rows = []
-    for r in records:
-        cfg, res = r["config"], r["result"]
-        m = res["metrics"]
-        rows.append({
-            "config_hash": r["config_hash"], "task": cfg["task"], "weak": cfg["weak"], "strong": cfg["strong"],
-            "method": cfg["method"], "head": cfg["head"], "seed": cfg["seed"],
-            "weak_acc": m["weak"]["accuracy"], "student_acc": m["student"]["accuracy"],
-            "ceiling_acc": m["ceiling"]["accuracy"], "pgr": res["pgr"], "gap": res["gap"],
-            "student_auroc": m["student"]["auroc"], "student_ece": m["student"]["ece"],
-            "agreement": res["student_weak_agreement"], "copied_mistakes": res["copied_weak_mistakes"],
-            "validation": res.get("validation"), "git_revision": r.get("git_revision"),
-            "seconds": sum(res.get("timings", {}).values()),
-            "weak_params": _size(res, "weak"),
-            "strong_params": _size(res, "strong"),
-        })
-    return pd.DataFrame(rows)
-
-
-def _size(result: dict[str, Any], which: str) -> float:
-    """Parameter count, or the feature dimension for parameter-free encoders (raw values, PCA)."""
-    params = result.get("params", {}).get(which)
-    if params:
-        return float(params)
-    dims = result.get("dims", {}).get(which)
-    return float(dims) if dims else float("nan")
-
-
-def load_results(path: Path | None = None):
-    """All weak-to-strong run records of the store as a pandas DataFrame."""
-    return flatten_w2s(RunStore(path).records(kind="w2s"))
+def _with_status(row: tuple[str, str]) -> dict[str, Any]:
+    """The status column is the truth (records written before it was copied into the JSON lack the field)."""
+    record = json.loads(row[0])
+    record["status"] = row[1]
+    return record

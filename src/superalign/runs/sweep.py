@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
+from superalign.runs.get_or_run import needs_run
 from superalign.runs.record import make_record
 from superalign.runs.store import RunStore
+from superalign.w2s.grid import grid, make_config, validate_names
 from superalign.w2s.pipeline import ExperimentConfig, prepare_task
-from superalign.w2s.runner import grid, make_config
 
 _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}
 
@@ -75,12 +76,16 @@ def prefeaturize(configs: list[ExperimentConfig], progress: Callable[[], None] =
     from superalign.models.encoder import get_encoder
 
     cache = ActivationCache()
-    pairs = sorted({(c.task, c.max_examples, enc) for c in configs for enc in [c.weak, c.strong, *c.intermediate]})
-    for (task_name, max_examples, encoder_name) in pairs:
+    for (task_name, max_examples, encoder_name) in featurize_pairs(configs):
         config = ExperimentConfig(task=task_name, max_examples=max_examples)
         cache.featurize(prepare_task(config), get_encoder(encoder_name))
         progress()
-    return len(pairs)
+    return len(featurize_pairs(configs))
+
+
+def featurize_pairs(configs: list[ExperimentConfig]) -> list[tuple[str, int, str]]:
+    """The distinct (task, subset size, encoder) triples that the configs need."""
+    return sorted({(c.task, c.max_examples, enc) for c in configs for enc in [c.weak, c.strong, *c.intermediate]})
 
 
 def execute_one(config_json: dict[str, Any]) -> dict[str, Any]:
@@ -102,17 +107,47 @@ def record_outcome(store: RunStore, config: ExperimentConfig, outcome: dict[str,
     if outcome.get("ok"):
         store.put(make_record("w2s", config_json, key, outcome["result"]))
         return True
-    store.put(make_record("w2s", config_json, key, {"error": outcome["error"], "traceback": outcome.get("traceback")}),
-              status="failed")
+    store.put(make_record("w2s", config_json, key, {"error": outcome["error"], "traceback": outcome.get("traceback")},
+                          status="failed"))
     return False
 
 
 def pending(configs: list[ExperimentConfig], store: RunStore, retry_failed: bool) -> list[ExperimentConfig]:
     statuses = store.statuses()
-    out = []
-    for c in configs:
-        status = statuses.get(c.config_hash())
-        if status is None or (status == "failed" and retry_failed):
-            out.append(c)
-    return out
+    return [c for c in configs if needs_run(statuses.get(c.config_hash()), retry_failed=retry_failed)]
+
+
+@dataclass
+class SweepSummary:
+    total: int  # runs in the sweep
+    stored: int  # already in the store (ok, or failed and not retried)
+    done: int  # run now and ok
+    failed: int  # run now and failed
+
+
+def run_sweep(configs: list[ExperimentConfig], store: RunStore, executor: str = "local", jobs: int = 1,
+              address: str | None = None, retry_failed: bool = False,
+              progress: Callable[[str, int], Callable[[], None]] | None = None) -> SweepSummary:
+    """Validates the names, featurizes every (task, encoder) once here, runs what the store lacks with the
+    executor, and records every outcome from this process. `progress(label, total)` returns a tick function."""
+    from superalign.runs.executors import run_with
+
+    validate_names(configs)
+    todo = pending(configs, store, retry_failed)
+    summary = SweepSummary(len(configs), len(configs) - len(todo), 0, 0)
+    if not todo:
+        return summary
+    tick = progress("featurizing", len(featurize_pairs(todo))) if progress else (lambda: None)
+    prefeaturize(todo, progress=tick)
+    tick = progress("runs", len(todo)) if progress else (lambda: None)
+
+    def on_outcome(config: ExperimentConfig, outcome: dict[str, Any]) -> None:
+        if record_outcome(store, config, outcome):
+            summary.done += 1
+        else:
+            summary.failed += 1
+        tick()
+
+    run_with(executor, todo, on_outcome, jobs=jobs, address=address)
+    return summary
 

@@ -2,8 +2,10 @@
 
     1. weak supervisor: a head on weak features, trained on `weak_train` ground truth
     2. weak labels: its soft predictions on `transfer` (and on `val`, for the student's own choices)
-    3. student: the method, on strong features of `transfer` with the weak labels
-    4. ceiling: a head on strong features trained on `transfer` ground truth
+    3. student: the method, on strong features of `transfer` with the weak labels, and exactly the ground
+       truth its declared budget allows (see `superalign.w2s.method`)
+    4. ceiling: the same head (or, for methods that train the model itself, the same recipe) trained on
+       `transfer` ground truth
     5. evaluation of all three on `test`; test labels are read only here.
 """
 
@@ -19,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from superalign.data.registry import load_task
 from superalign.data.task import Splits, SplitSizes, Task, make_splits
-from superalign.evaluation.metrics import agreement, classification_metrics, copied_mistakes, pgr
+from superalign.metrics import agreement, classification_metrics, copied_mistakes, pgr
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
 from superalign.models.sizes import param_count
 from superalign.w2s.heads import make_head
-from superalign.w2s.methods import LabelledSplit, MethodContext, StudentSplit, make_method
+from superalign.w2s.method import METHODS, LabelledSplit, Method, MethodContext, StudentSplit, budget_rank, make_method
 
 
 class ExperimentConfig(BaseModel):
@@ -76,9 +78,8 @@ class TrainedModels:
     weak_encoder: Any
     strong_encoder: Any
     weak_head: Any  # weak features -> probabilities
-    student: Any  # a fitted method: StudentSplit -> probabilities
-    ceiling: Any  # strong features -> probabilities
-    method: Any
+    student: Method  # a fitted method: StudentSplit -> probabilities
+    ceiling: Method  # the ceiling, fitted on transfer ground truth: StudentSplit -> probabilities
     weak_transfer: np.ndarray  # [n_transfer, k] the weak labels the student learned from
     x_weak: np.ndarray  # [n, d_weak]
     x_strong: np.ndarray  # [n, d_strong]
@@ -87,7 +88,27 @@ class TrainedModels:
         """Each model's `[n, k]` probabilities for inputs given by their weak and strong features."""
         return {"weak": self.weak_head.predict_proba(x_weak),
                 "student": self.student.predict_proba(StudentSplit(x_strong, inputs, None)),
-                "ceiling": self.ceiling.predict_proba(x_strong)}
+                "ceiling": self.ceiling.predict_proba(StudentSplit(x_strong, inputs, None))}
+
+
+def labelled_split(budget: str, x_strong: np.ndarray, x_weak: np.ndarray, y: np.ndarray) -> LabelledSplit | None:
+    """The supervisor's ground-truth data, cut to what `budget` allows: nothing, weak features, or both."""
+    if budget_rank(budget) < budget_rank("supervisor-gt-weak"):
+        return None
+    strong = x_strong if budget_rank(budget) >= budget_rank("supervisor-gt-strong") else None
+    return LabelledSplit(strong, x_weak, y)
+
+
+def fit_ceiling(config: ExperimentConfig, method_cls: type[Method], context: MethodContext,
+                transfer: StudentSplit, val: StudentSplit, labels: np.ndarray) -> Method:
+    """The ceiling: `naive` on transfer ground truth (one-hot labels: the same head as every student), or, for
+    methods that train the model itself (`ceiling = "self"`), the same method and options on ground truth."""
+    truth = StudentSplit(transfer.features, transfer.inputs, np.eye(context.n_classes, dtype=np.float32)[labels],
+                         transfer.rung_features, weak_features=transfer.weak_features)
+    name, options = (config.method, config.method_options) if method_cls.ceiling == "self" else ("naive", {})
+    ceiling_context = MethodContext(n_classes=context.n_classes, seed=context.seed, head=context.head,
+                                    strong_encoder=context.strong_encoder)
+    return make_method(name, options, ceiling_context).fit(truth, val)
 
 
 def train_models(config: ExperimentConfig, cache: ActivationCache | None = None, task: Task | None = None,
@@ -113,25 +134,25 @@ def train_models(config: ExperimentConfig, cache: ActivationCache | None = None,
         weak_val = weak_head.predict_proba(x_weak[va])
 
     def student_split(idx: np.ndarray, weak_probs: np.ndarray | None) -> StudentSplit:
-        inputs = [task.inputs[i] for i in idx] if task.modality == "text" else np.asarray(task.inputs)[idx]
-        return StudentSplit(x_strong[idx], inputs, weak_probs, {r: f[idx] for r, f in rungs.items()},
+        return StudentSplit(x_strong[idx], task.inputs_at(idx), weak_probs, {r: f[idx] for r, f in rungs.items()},
                             weak_features=x_weak[idx])
 
-    labelled = LabelledSplit(x_strong[wt], x_weak[wt], y[wt])  # the supervisor's own ground truth
+    method_cls = METHODS.get(config.method)
     context = MethodContext(n_classes=k, seed=config.seed, head=config.head, intermediate=list(config.intermediate),
-                            strong_encoder=strong_encoder, labelled=labelled)
+                            strong_encoder=strong_encoder,
+                            labelled=labelled_split(method_cls.budget, x_strong[wt], x_weak[wt], y[wt]))
     val_split = student_split(va, weak_val)
     if config.gt_validation:
         val_split.true_labels = y[va]  # explicit opt-in; the record says validation = ground-truth
+    transfer_split = student_split(tr, weak_transfer)
     with timer.stage("student"):
         method = make_method(config.method, config.method_options, context)
-        transfer_split = student_split(tr, weak_transfer)
-        if getattr(method, "uses_transfer_labels", False):
+        if method_cls.budget == "transfer-gt":
             transfer_split.true_labels = y[tr]  # oracle variants only; recorded
         student = method.fit(transfer_split, val_split)
     with timer.stage("ceiling"):
-        ceiling = make_head(config.head, k, config.seed).fit(x_strong[tr], y[tr])
-    return TrainedModels(config, task, splits, weak_encoder, strong_encoder, weak_head, student, ceiling, method,
+        ceiling = fit_ceiling(config, method_cls, context, student_split(tr, weak_transfer), val_split, y[tr])
+    return TrainedModels(config, task, splits, weak_encoder, strong_encoder, weak_head, student, ceiling,
                          weak_transfer, x_weak, x_strong)
 
 
@@ -143,13 +164,13 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
     """
     timer = Timer()
     trained = train_models(config, cache, task, splits, timer)
-    task, splits, method, student = trained.task, trained.splits, trained.method, trained.student
+    task, splits, student = trained.task, trained.splits, trained.student
+    method_cls = type(student)
     x_weak, x_strong, weak_transfer = trained.x_weak, trained.x_strong, trained.weak_transfer
     weak_encoder, strong_encoder = trained.weak_encoder, trained.strong_encoder
     y, tr, te = task.labels, splits.transfer, splits.test
     with timer.stage("predict"):
-        test_inputs = [task.inputs[i] for i in te] if task.modality == "text" else np.asarray(task.inputs)[te]
-        probs = trained.probabilities(x_weak[te], x_strong[te], test_inputs)
+        probs = trained.probabilities(x_weak[te], x_strong[te], task.inputs_at(te))
         weak_test, student_test, ceiling_test = probs["weak"], probs["student"], probs["ceiling"]
 
     with timer.stage("evaluate"):
@@ -170,14 +191,19 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
             "weak_label_accuracy": float((weak_transfer.argmax(1) == y[tr]).mean()),
             "n": {name: int(len(idx)) for name, idx in splits.items()},
             "validation": "ground-truth" if config.gt_validation else "weak-labels",
-            "oracle": bool(getattr(method, "uses_transfer_labels", False)),
+            # which labels the student read (see superalign.w2s.method); oracle = transfer ground truth
+            "budget": method_cls.budget,
+            "oracle": method_cls.budget == "transfer-gt",
+            "ceiling": "same recipe on ground truth" if method_cls.ceiling == "self" else "head on ground truth",
             # Model sizes, so reports can plot against them without loading any model; parameter-free
             # encoders (raw values, PCA) are sized by their feature dimension instead.
             "params": {"weak": param_count(weak_encoder), "strong": param_count(strong_encoder)},
             "dims": {"weak": int(x_weak.shape[1]), "strong": int(x_strong.shape[1])},
         }
-        if hasattr(student, "diagnostics"):  # after training, with transfer ground truth, for the record only
-            result["method_diagnostics"] = student.diagnostics(y[tr])
+        result["method_diagnostics"] = student.diagnostics(y[tr])  # with transfer ground truth, record only
     result["timings"] = timer.seconds
     result["test_predictions"] = {"student": student_test.argmax(1).tolist()}
+    # Per-example correctness on test ("0"/"1" per example), so summaries can resample test examples.
+    result["test_correct"] = {name: "".join("1" if c else "0" for c in (p.argmax(1) == y_test))
+                              for name, p in probs.items()}
     return result

@@ -3,6 +3,8 @@
 Checks the frozen-feature results against real fine-tuning: the encoder's weights (not just a head)
 learn from the weak soft labels. Mean pooling + a linear head, AdamW, a fixed number of epochs (no
 selection on any labels). Runs on CPU for the small ladder; uses CUDA when present.
+Its ceiling is the same recipe trained on transfer ground truth (a frozen-feature ceiling would make its PGR
+incomparable with anything).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pydantic import Field
 
 from superalign.errors import SuperalignError
 from superalign.models.batching import device, torch_threads
-from superalign.w2s.methods import METHODS, MethodConfig, MethodContext, MethodSpec, StudentSplit
+from superalign.w2s.method import METHODS, Method, MethodConfig, StudentSplit
 
 
 class FinetuneConfig(MethodConfig):
@@ -24,11 +26,13 @@ class FinetuneConfig(MethodConfig):
     max_steps: int = Field(0, ge=0, description="stop after this many steps (0 = all epochs); for quick checks")
 
 
-class Finetune:
+@METHODS.register("finetune")
+class Finetune(Method):
     """Fine-tunes the strong encoder end to end on the weak soft labels (cross-entropy)."""
 
-    def __init__(self, config: FinetuneConfig, context: MethodContext):
-        self.config, self.context = config, context
+    config_cls = FinetuneConfig
+    budget = "weak-labels"
+    ceiling = "self"
 
     def _model_path(self) -> str:
         encoder = self.context.strong_encoder
@@ -93,5 +97,3 @@ class Finetune:
                 out.append(self._logits(list(split.inputs[start:start + 64])).softmax(1).float().cpu().numpy())
         return np.concatenate(out)
 
-
-METHODS.add("finetune", MethodSpec(FinetuneConfig, Finetune, Finetune.__doc__.splitlines()[0]))

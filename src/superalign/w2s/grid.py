@@ -1,20 +1,18 @@
-"""Running many weak-to-strong experiments against the run store: skip what is done, record what is new."""
+"""Many weak-to-strong configs at once: ladder pairs, grids, YAML configs, and a name check before any work."""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from pydantic import ValidationError
 
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
-from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
-from superalign.runs.record import make_record
-from superalign.runs.store import RunStore
-from superalign.w2s.pipeline import ExperimentConfig, run_experiment
+from superalign.w2s.method import METHODS
+from superalign.w2s.pipeline import ExperimentConfig
 
 # The offline default: three BBC-derived tasks on the MiniLM-L3 -> MiniLM-L6 -> mpnet ladder.
 # All BBC tasks are subsets of one corpus of short texts (headline + first sentence), so each
@@ -34,10 +32,11 @@ def grid(tasks: list[str], ladder: list[str], methods: list[str], seeds: list[in
          **common: Any) -> list[ExperimentConfig]:
     configs = []
     for task, (weak, strong, between), method, seed in itertools.product(tasks, ladder_pairs(ladder), methods, seeds):
-        if method == "bootstrap" and not between:
-            continue  # bootstrapping needs a rung between weak and strong
+        needs_rungs = METHODS.get(method).needs_rungs
+        if needs_rungs and not between:
+            continue  # e.g. bootstrapping needs a rung between weak and strong
         configs.append(make_config(task=task, weak=weak, strong=strong, method=method, seed=seed,
-                                   intermediate=between if method == "bootstrap" else [], **common))
+                                   intermediate=between if needs_rungs else [], **common))
     return configs
 
 
@@ -73,34 +72,11 @@ def _as_list(value: Any) -> list:
 def validate_names(configs: Iterable[ExperimentConfig]) -> None:
     """Fail fast, before any work, on an unknown task, encoder or method name."""
     from superalign.data.registry import TASKS, _ensure_builtins
-    from superalign.w2s.methods import METHODS, method_names
 
     _ensure_builtins()
-    method_names()
     for config in configs:
         if not config.task.startswith("file:"):
             TASKS.get(config.task)
         for name in [config.weak, config.strong, *config.intermediate]:
             get_encoder(name)
         METHODS.get(config.method)
-
-
-def run_all(configs: list[ExperimentConfig], store: RunStore | None = None, cache: ActivationCache | None = None,
-            refresh: bool = False, on_done: Callable[[ExperimentConfig, dict, bool], None] | None = None) -> list[dict]:
-    """Runs what the store lacks (all of it with `refresh`), records it, and returns every record in order."""
-    store = store or RunStore()
-    cache = cache or ActivationCache()
-    validate_names(configs)
-    records = []
-    for config in configs:
-        key = config.config_hash()
-        record = None if refresh else store.get(key)
-        cached = record is not None and record.get("status", "ok") == "ok"
-        if not cached:
-            result = run_experiment(config, cache)
-            record = make_record("w2s", config.model_dump(mode="json"), key, result)
-            store.put(record)
-        records.append(record)
-        if on_done:
-            on_done(config, record, cached)
-    return records

@@ -1,13 +1,19 @@
 """Co-supervised learning (after Liu and Alahi, and yuejiangliu/csl): a hierarchy of specialised weak teachers.
 
 Classes are grouped by similarity (agglomerative clustering of the class means of weak features on the
-supervisor's labelled data), level by level: 1, 2, 4, ... groups, each with at least two classes. Each
-group gets a weak teacher trained only on its classes. At each level the method alternates
+supervisor's labelled data), level by level: 1, 2, 4, ... groups, each with at least two classes (enforced:
+a one-class group would have a teacher that can only name its class, and under oracle assignment that name
+is the true label). Each group gets a weak teacher trained only on its classes, on weak features. At each
+level the method alternates
   (a) assignment: each transfer example goes to the teacher whose group holds the student's predicted class
       (the oracle variant assigns by the true class: an upper bound, and it reads transfer ground truth);
-  (b) training: the student learns the assigned teachers' labels, after rejecting likely-noisy ones:
-      keep examples whose teacher label is among the student's top-k classes, then the lowest-loss
-      of those, as many as the estimated teacher-student agreement rate suggests.
+  (b) noise reduction, both consistency checks of the paper, as we read them:
+      local-global: a specialised teacher's label is kept only if it is among the top-k classes of the
+      previous level's (more general) teacher;
+      teacher-student: the teacher label must be among the student's top-k classes, then the lowest-loss
+      of those are kept, as many as the estimated teacher-student agreement rate suggests;
+  (c) training: the student learns the kept labels.
+Budget: the supervisor's ground truth on weak features (to train the specialised teachers).
 """
 
 from __future__ import annotations
@@ -18,29 +24,44 @@ from sklearn.cluster import AgglomerativeClustering
 
 from superalign.errors import SuperalignError
 from superalign.w2s.heads import LogisticHead, make_head
-from superalign.w2s.methods import METHODS, MethodConfig, MethodContext, MethodSpec, StudentSplit
+from superalign.w2s.method import METHODS, Method, MethodConfig, StudentSplit
+
+
+def in_top_k(classes: np.ndarray, probs: np.ndarray, top_k: int) -> np.ndarray:
+    """Whether each `classes[i]` is among the `top_k` largest entries of `probs[i]` (`[n, k]`)."""
+    top = np.argsort(-probs, axis=1)[:, :top_k]
+    return (top == classes[:, None]).any(1)
 
 
 class CoSupervisionConfig(MethodConfig):
     levels: int = Field(3, ge=1, description="hierarchy depth: 1, 2, 4, ... teachers")
     rounds: int = Field(2, ge=1, description="assign/train alternations per level")
     top_k: int = Field(2, ge=1, description="a teacher label must be among the student's top-k classes")
-    reject: bool = Field(True, description="reject likely-noisy teacher labels")
+    reject: bool = Field(True, description="reject likely-noisy teacher labels (teacher-student consistency)")
+    local_global: bool = Field(True, description="keep a specialised teacher's label only if the parent teacher ranks it top-k")
 
 
 def class_groups(centroids: np.ndarray, n_groups: int) -> list[list[int]]:
-    """Partition classes into `n_groups` groups of similar classes (by their feature means)."""
-    if n_groups <= 1:
+    """Partition classes into at most `n_groups` groups of similar classes (by their feature means), each of at
+    least two classes: a one-class group is merged into the group whose mean is nearest."""
+    if n_groups <= 1 or len(centroids) < 4:
         return [list(range(len(centroids)))]
-    assignment = AgglomerativeClustering(n_clusters=n_groups, linkage="ward").fit_predict(centroids)
-    return [sorted(np.flatnonzero(assignment == g).tolist()) for g in range(n_groups)]
+    assignment = AgglomerativeClustering(n_clusters=min(n_groups, len(centroids) // 2), linkage="ward").fit_predict(centroids)
+    groups = [sorted(np.flatnonzero(assignment == g).tolist()) for g in range(assignment.max() + 1)]
+    while len(groups) > 1 and min(len(g) for g in groups) < 2:
+        small = min(range(len(groups)), key=lambda g: len(groups[g]))
+        mean = centroids[groups[small]].mean(0)
+        others = [g for g in range(len(groups)) if g != small]
+        nearest = min(others, key=lambda g: float(np.linalg.norm(centroids[groups[g]].mean(0) - mean)))
+        groups[nearest] = sorted(groups[nearest] + groups[small])
+        del groups[small]
+    return groups
 
 
 def reject_noisy(teacher: np.ndarray, student: np.ndarray, top_k: int) -> np.ndarray:
     """Boolean mask of examples to keep (teacher `[n, k]` labels, student `[n, k]` probabilities)."""
     teacher_class = teacher.argmax(1)
-    top = np.argsort(-student, axis=1)[:, :top_k]
-    in_top = (top == teacher_class[:, None]).any(1)
+    in_top = in_top_k(teacher_class, student, top_k)
     agreement = float((student.argmax(1) == teacher_class).mean())
     loss = -(teacher * np.log(np.clip(student, 1e-7, 1))).sum(1)
     candidates = np.flatnonzero(in_top)
@@ -51,14 +72,13 @@ def reject_noisy(teacher: np.ndarray, student: np.ndarray, top_k: int) -> np.nda
     return mask
 
 
-class CoSupervision:
+@METHODS.register("co-supervision")
+class CoSupervision(Method):
     """Co-supervision by a hierarchy of class-specialised weak teachers, with noisy-label rejection."""
 
+    config_cls = CoSupervisionConfig
+    budget = "supervisor-gt-weak"
     oracle = False
-    uses_transfer_labels = False
-
-    def __init__(self, config: CoSupervisionConfig, context: MethodContext):
-        self.config, self.context = config, context
 
     def fit(self, transfer: StudentSplit, val: StudentSplit) -> "CoSupervision":
         cfg, ctx = self.config, self.context
@@ -73,14 +93,12 @@ class CoSupervision:
         student = make_head(ctx.head, k, ctx.seed).fit(transfer.features, transfer.weak_probs)
         labels, keep = transfer.weak_probs, np.ones(len(transfer.weak_probs), dtype=bool)
         self.levels_: list[list[list[int]]] = []
-        n_groups = 1
+        parent = transfer.weak_probs  # the previous level's (more general) teacher labels, [n, k]
         for level in range(cfg.levels):
-            if level > 0:
-                n_groups *= 2
-                if n_groups > k // 2:  # every group keeps at least two classes, or its teacher has nothing to teach
-                    break
-            groups = class_groups(centroids, n_groups)
-            if n_groups == 1:
+            groups = class_groups(centroids, 2 ** level)
+            if level > 0 and len(groups) <= len(self.levels_[-1]):
+                break  # no finer grouping with at least two classes per group exists
+            if len(groups) == 1:
                 teacher_probs = [transfer.weak_probs]
             else:
                 teacher_probs = [self._teacher(lab, g, transfer.weak_features, k) for g in groups]  # each [n, k]
@@ -93,7 +111,12 @@ class CoSupervision:
                 assigned = group_of_class[assigned_class]
                 labels = np.stack(teacher_probs)[assigned, np.arange(len(assigned))]  # [n, k]
                 keep = reject_noisy(labels, probs, cfg.top_k) if cfg.reject else np.ones(len(labels), dtype=bool)
+                if cfg.local_global and level > 0:
+                    keep &= in_top_k(labels.argmax(1), parent, cfg.top_k)
+                if not keep.any():
+                    keep = np.ones(len(labels), dtype=bool)  # nothing survived both checks: keep all rather than none
                 student = make_head(ctx.head, k, ctx.seed).fit(transfer.features[keep], labels[keep])
+            parent = labels
             self.levels_.append(groups)
         self.head_ = student
         self.final_labels_, self.kept_ = labels, keep
@@ -101,19 +124,15 @@ class CoSupervision:
 
     @staticmethod
     def _teacher(lab, group: list[int], weak_features: np.ndarray, k: int) -> np.ndarray:
+        if len(group) < 2:
+            raise SuperalignError(f"co-supervision: teacher group {group} has one class; groups need at least two")
         out = np.zeros((len(weak_features), k), dtype=np.float32)
-        if len(group) == 1:  # a one-class group: its teacher can only name that class
-            out[:, group[0]] = 1
-            return out
         mask = np.isin(lab.labels, group)
         remap = {c: i for i, c in enumerate(group)}
         local = np.array([remap[c] for c in lab.labels[mask]])
         head = LogisticHead(n_classes=len(group)).fit(lab.weak_features[mask], local)
         out[:, group] = head.predict_proba(weak_features)
         return out
-
-    def predict_proba(self, split: StudentSplit) -> np.ndarray:
-        return self.head_.predict_proba(split.features)
 
     def diagnostics(self, transfer_labels: np.ndarray) -> dict:
         right = self.final_labels_.argmax(1) == transfer_labels
@@ -123,13 +142,9 @@ class CoSupervision:
                 "label_accuracy_rejected": float(right[~kept].mean()) if (~kept).any() else float("nan")}
 
 
+@METHODS.register("co-supervision-oracle")
 class CoSupervisionOracle(CoSupervision):
     """Co-supervision with oracle assignment (true class picks the teacher): an upper bound, reads transfer labels."""
 
+    budget = "transfer-gt"
     oracle = True
-    uses_transfer_labels = True
-
-
-METHODS.add("co-supervision", MethodSpec(CoSupervisionConfig, CoSupervision, CoSupervision.__doc__.splitlines()[0]))
-METHODS.add("co-supervision-oracle", MethodSpec(CoSupervisionConfig, CoSupervisionOracle,
-                                                CoSupervisionOracle.__doc__.splitlines()[0]))

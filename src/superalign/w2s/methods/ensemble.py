@@ -12,7 +12,7 @@ from pydantic import Field
 
 from superalign.errors import SuperalignError
 from superalign.w2s.heads import make_head
-from superalign.w2s.methods import METHODS, MethodConfig, MethodContext, MethodSpec, StudentSplit
+from superalign.w2s.method import METHODS, Method, MethodConfig, StudentSplit
 
 
 class WeakEnsembleConfig(MethodConfig):
@@ -20,11 +20,12 @@ class WeakEnsembleConfig(MethodConfig):
     disagreement_weighting: bool = True
 
 
-class WeakEnsemble:
+@METHODS.register("weak-ensemble")
+class WeakEnsemble(Method):
     """Bagged weak supervisors; their mean label, weighted by agreement, trains the student."""
 
-    def __init__(self, config: WeakEnsembleConfig, context: MethodContext):
-        self.config, self.context = config, context
+    config_cls = WeakEnsembleConfig
+    budget = "supervisor-gt-weak"  # retrains weak teachers on the supervisor's data, weak features only
 
     def fit(self, transfer: StudentSplit, val: StudentSplit) -> "WeakEnsemble":
         cfg, ctx = self.config, self.context
@@ -45,14 +46,9 @@ class WeakEnsemble:
                                                                       sample_weight=self.weights_)
         return self
 
-    def predict_proba(self, split: StudentSplit) -> np.ndarray:
-        return self.head_.predict_proba(split.features)
-
     def diagnostics(self, transfer_labels: np.ndarray) -> dict:
         right = self.mean_.argmax(1) == transfer_labels
         return {"ensemble_label_accuracy": float(right.mean()),
                 "mean_weight_right": float(self.weights_[right].mean()) if right.any() else float("nan"),
                 "mean_weight_wrong": float(self.weights_[~right].mean()) if (~right).any() else float("nan")}
 
-
-METHODS.add("weak-ensemble", MethodSpec(WeakEnsembleConfig, WeakEnsemble, WeakEnsemble.__doc__.splitlines()[0]))

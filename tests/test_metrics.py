@@ -1,0 +1,71 @@
+import math
+
+import numpy as np
+import pytest
+
+from superalign.metrics import (accuracy, agreement, copied_mistakes, expected_calibration_error,
+                                           mean_and_ci, pgr)
+
+
+def test_pgr_and_its_edge_cases():
+    assert pgr(0.6, 0.7, 0.8) == pytest.approx(0.5)
+    assert pgr(0.6, 0.5, 0.8) == pytest.approx(-0.5)
+    assert math.isnan(pgr(0.8, 0.9, 0.8))  # no gap: reported, not divided by
+    assert math.isnan(pgr(0.8, 0.9, 0.7))  # ceiling below weak
+
+
+def test_calibration_error():
+    labels = np.array([0, 1, 1, 0])
+    perfect = np.eye(2)[labels]
+    assert expected_calibration_error(perfect, labels) == 0
+    overconfident = np.array([[0.99, 0.01]] * 4)  # always says class 0 with 99%; right half the time
+    assert expected_calibration_error(overconfident, labels) == pytest.approx(0.49)
+
+
+def test_agreement_and_copied_mistakes():
+    labels = np.array([0, 0, 1, 1])
+    weak = np.eye(2)[[0, 1, 0, 1]]  # wrong on items 1 and 2
+    student = np.eye(2)[[0, 1, 1, 1]]  # copies the mistake on 1, fixes 2
+    assert accuracy(student, labels) == 0.75
+    assert agreement(student, weak) == 0.75
+    assert copied_mistakes(student, weak, labels) == 0.5
+
+
+def test_mean_and_bootstrap_interval():
+    mean, lo, hi = mean_and_ci([0.1, 0.2, 0.3, 0.4])
+    assert mean == pytest.approx(0.25) and lo < mean < hi
+    assert mean_and_ci([0.5]) == (0.5, 0.5, 0.5)
+    assert mean_and_ci([float("nan"), 0.2])[0] == pytest.approx(0.2)
+
+
+def _runs(spec, n=200):
+    """Runs with exact accuracies: spec = [(weak, student, ceiling), ...] as counts of right answers out of n."""
+    out = []
+    for w, s, c in spec:
+        out.append(tuple(np.arange(n) < k for k in (w, s, c)))
+    return out
+
+
+def test_pgr_of_means_is_a_ratio_of_means_not_a_mean_of_ratios():
+    from superalign.metrics import pgr_of_means
+
+    # seed 1: gap 40 examples, recovers half; seed 2: gap 1 example, student loses 6 (its own PGR is -6)
+    est = pgr_of_means(_runs([(100, 120, 140), (150, 144, 151)]))
+    assert est.pgr == pytest.approx(((120 + 144) / 2 - (100 + 150) / 2) / ((140 + 151) / 2 - (100 + 150) / 2))
+    assert est.small_gap_seeds == 1 and est.undefined_seeds == 0 and est.flagged
+    # a quarter of the seed resamples draw only the no-gap seed: the ratio has no interval, and says so
+    assert math.isnan(est.lo) and math.isnan(est.hi)
+    five = pgr_of_means(_runs([(100, 120, 140), (102, 118, 141), (99, 125, 139), (100, 121, 142), (101, 119, 140)]))
+    assert five.lo < five.pgr < five.hi and not five.flagged
+
+
+def test_pgr_of_means_counts_undefined_seeds_and_flags_small_gaps():
+    from superalign.metrics import pgr_of_means
+
+    est = pgr_of_means(_runs([(100, 130, 160), (100, 130, 160), (150, 150, 140)]))
+    assert est.seeds == 3 and est.undefined_seeds == 1 and est.small_gap_seeds == 1  # counted, not dropped
+    wide = pgr_of_means(_runs([(100, 130, 160)] * 5))
+    assert not wide.flagged and wide.gap_examples == pytest.approx(60)
+    assert wide.lo < 0.5 < wide.hi  # test examples are resampled even when every seed agrees exactly
+    tiny = pgr_of_means(_runs([(100, 101, 102)] * 5))
+    assert tiny.flagged and tiny.small_gap_seeds == 5  # a 2-example gap is flagged whatever its interval
