@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from superalign.models.chat import CHAT_MODELS, ChatClient, RequestCache
+from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import ROLES, Settings
 from superalign.oversight.runner import run_protocol

@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 from superalign.models import packaged
-from superalign.models.chat import get_chat_model
+from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import ROLES, Settings
 from superalign.oversight.runner import run_protocol

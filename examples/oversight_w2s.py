@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from superalign.models.chat import get_chat_model
+from superalign.chat.client import get_chat_model
 from superalign.oversight.protocols import Settings
 from superalign.oversight.w2s import compare_label_sources
 

@@ -13,7 +13,21 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Settings are read once per process; a test that changes the environment gets them read again."""
+    from superalign.settings import configure
+
+    configure()
+    yield
+    configure()
+
+
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch):
+    """A run store of the test's own (never the one shared by the whole test session)."""
+    from superalign.settings import configure
+
     monkeypatch.setenv("SUPERALIGN_RUNS", str(tmp_path / "runs"))
+    configure()
     return tmp_path / "runs"

@@ -1,19 +1,20 @@
 """Where superalign keeps its caches and runs.
 
-`SUPERALIGN_HOME` overrides the root (tests point it at a temporary folder); otherwise the user
-cache dir of the platform (`~/.cache/superalign` on Linux).
+`SUPERALIGN_HOME` (see `superalign.settings`) overrides the root (tests point it at a temporary folder);
+otherwise the user cache dir of the platform (`~/.cache/superalign` on Linux).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import platformdirs
 
+from superalign.settings import settings
+
 
 def home() -> Path:
-    root = os.environ.get("SUPERALIGN_HOME")
+    root = settings().home
     path = Path(root) if root else Path(platformdirs.user_cache_dir("superalign"))
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -29,7 +30,7 @@ def models_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    root = os.environ.get("SUPERALIGN_RUNS")
+    root = settings().runs
     path = Path(root) if root else home() / "runs"
     path.mkdir(parents=True, exist_ok=True)
     return path

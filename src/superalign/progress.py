@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from typing import Iterator
@@ -11,7 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 def enabled() -> bool:
-    return os.environ.get("SUPERALIGN_PROGRESS", "1") != "0" and sys.stderr.isatty()
+    from superalign.settings import settings
+
+    return settings().progress and sys.stderr.isatty()
 
 
 @contextmanager

@@ -3,9 +3,9 @@
 import subprocess
 import sys
 
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
-from superalign.cli.main import app
+from superalign.cli.main import cli as app
 
 runner = CliRunner()
 

@@ -7,6 +7,7 @@ import pytest
 
 from superalign.data.registry import load_task
 from superalign.errors import MissingDependencyError
+from superalign.settings import configure
 
 ROWS = {
     "allenai/sciq": lambda i: {"question": f"What gas do plants absorb {i}?", "distractor1": "oxygen",
@@ -34,6 +35,7 @@ def hub_mirror(tmp_path, monkeypatch):
             for i in range(60):
                 f.write(json.dumps(make(i)) + "\n")
     monkeypatch.setenv("SUPERALIGN_HUB_DIR", str(tmp_path))
+    configure()  # settings are read once: read them again
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
     return tmp_path
 
@@ -59,5 +61,6 @@ def test_formatting_follows_weak_to_strong(hub_mirror):
 
 def test_missing_mirror_says_how_to_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("SUPERALIGN_HUB_DIR", str(tmp_path / "nowhere"))
+    configure()  # settings are read once: read them again
     with pytest.raises(MissingDependencyError, match="SUPERALIGN_HUB_DIR"):
         load_task("sciq")

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from superalign.models import packaged
-from superalign.models.chat import CHAT_MODELS, ChatClient
+from superalign.chat.client import CHAT_MODELS, ChatClient
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import run_protocol

@@ -6,12 +6,13 @@ import json
 import pytest
 
 from superalign.errors import SuperalignError
-from superalign.models.chat import ChatBackend, ChatClient, ChatResponse, MockChat, RequestCache
+from superalign.chat.client import ChatBackend, ChatClient, ChatResponse, MockChat, RequestCache
 from superalign.oversight.items import OversightItem, load_items
 from superalign.oversight.protocols import ROLES, Settings
 from superalign.oversight.runner import run_protocol
 from superalign.oversight.transcript import parse_verdict, verify_quotes
 from superalign.runs.store import RunStore
+from superalign.settings import configure
 
 ITEM = OversightItem("x/1", "Which topic is this news article about?", ("sport", "tech"), 0,
                      "Arsenal beat Chelsea 2-1 in the league on Sunday. The striker scored twice.")
@@ -68,9 +69,9 @@ def test_position_swap_exposes_a_judge_that_always_says_a(runs_dir):
     assert m["chose_first_position"] == 1.0 and m["accuracy"] == 0.5
 
 
-def test_unparseable_verdicts_are_counted():
+def test_unparseable_verdicts_are_counted(runs_dir):
     client = ChatClient(MockChat(lambda m: "I cannot decide."))
-    record = run_protocol("direct", [ITEM], {"judge": client}, Settings(), item_set="unit", store=None)
+    record = run_protocol("direct", [ITEM], {"judge": client}, Settings(), item_set="unit")
     assert record["result"]["metrics"]["unparseable"] == 2
 
 
@@ -149,6 +150,7 @@ def test_quality_and_quail_loaders_on_local_files(tmp_path, monkeypatch):
         folder.mkdir(parents=True)
         (folder / "validation.jsonl").write_text("\n".join(json.dumps(row) for _ in range(3)))
     monkeypatch.setenv("SUPERALIGN_HUB_DIR", str(tmp_path))
+    configure()  # settings are read once: read them again
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     quality = load_items("quality", 3)
     assert all(i.answers[i.correct] == "b" for i in quality)
@@ -158,7 +160,7 @@ def test_quality_and_quail_loaders_on_local_files(tmp_path, monkeypatch):
 
 def test_real_packaged_model_runs_the_protocols(runs_dir):
     """SmolLM2-135M as every model on one BBC item, every protocol: the plumbing holds with a real model."""
-    from superalign.models.chat import get_chat_model
+    from superalign.chat.client import get_chat_model
 
     model = get_chat_model("smollm2")
     items = load_items("bbc-topics", 1)

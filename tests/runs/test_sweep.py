@@ -11,6 +11,7 @@ import pytest
 from superalign.errors import SuperalignError
 from superalign.runs.store import RunStore
 from superalign.runs.sweep import expand, load_sweep, pending, run_sweep
+from superalign.settings import configure
 
 SMALL = {"tasks": ["breast-cancer"], "ladder": ["pca:1", "pca:3", "raw"], "methods": ["naive", "knn-filter"],
          "seeds": 2}
@@ -45,6 +46,7 @@ def test_process_pool_matches_local(runs_dir, monkeypatch, tmp_path):
     configs = expand(SMALL)
     local = _metrics(_run(configs, "local"))
     monkeypatch.setenv("SUPERALIGN_RUNS", str(tmp_path / "other"))
+    configure()  # settings are read once: read them again
     pooled = _metrics(_run(configs, "process", jobs=2))
     assert len(local) == len(configs) == len(pooled)
     assert local == pooled  # same numbers whichever process ran them

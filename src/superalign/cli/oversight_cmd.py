@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from superalign.cli.console import err, out
-from superalign.models.chat import get_chat_model
+from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings
 from superalign.oversight.runner import run_protocol

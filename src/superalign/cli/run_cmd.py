@@ -21,12 +21,12 @@ from superalign.w2s.summary import HEADER, flatten, summarize, table_rows
 
 
 def run(
-    task: Annotated[Optional[list[str]], typer.Option(help="task(s); default: three BBC-derived tasks")] = None,
+    task: Annotated[Optional[list[str]], typer.Option(help="task(s); default: the offline plan (README)")] = None,
     weak: Annotated[Optional[str], typer.Option(help="weak encoder (with --strong, instead of --ladder)")] = None,
     strong: Annotated[Optional[str], typer.Option(help="strong encoder")] = None,
     ladder: Annotated[Optional[list[str]], typer.Option(help="encoders from weak to strong; every ordered pair runs")] = None,
     method: Annotated[Optional[list[str]], typer.Option(help="method(s), see `superalign methods list`")] = None,
-    seeds: Annotated[int, typer.Option(help="number of seeds (0..N-1)")] = 3,
+    seeds: Annotated[int, typer.Option(help="number of seeds (0..N-1)")] = 5,
     head: Annotated[str, typer.Option(help="logistic or mlp")] = "logistic",
     intermediate: Annotated[Optional[list[str]], typer.Option(help="rungs for bootstrap with --weak/--strong")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="method option KEY=VALUE (JSON value)")] = None,
@@ -47,8 +47,11 @@ def run(
         common = {"head": head, "max_examples": max_examples, "method_options": _options(option)}
         if sizes:
             common["splits"] = _sizes(sizes)
-        configs = runner.grid(task or runner.DEFAULT_TASKS, rungs, method or runner.DEFAULT_METHODS,
-                              list(range(seeds)), **common)
+        methods = method or runner.DEFAULT_METHODS
+        if not (task or weak or ladder):
+            configs = runner.default_configs(methods, list(range(seeds)), **common)
+        else:
+            configs = runner.grid(task or runner.DEFAULT_TASKS, rungs, methods, list(range(seeds)), **common)
         if intermediate:
             configs = [c.model_copy(update={"intermediate": intermediate}) for c in configs]
     if not configs:

@@ -9,7 +9,6 @@ Offline use: point `SUPERALIGN_HUB_DIR` at a folder that mirrors the hub layout
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +62,9 @@ class HubTask:
     max_examples: int = 4000  # the hub sets are large; a CPU probe run needs a few thousand
 
     def source(self) -> str:
-        mirror = os.environ.get("SUPERALIGN_HUB_DIR")
+        from superalign.settings import settings
+
+        mirror = settings().hub_dir
         if mirror:
             local = Path(mirror) / self.hub_id
             if not local.is_dir():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +43,9 @@ def _find(root: Path, stem: str) -> Path:
 
 @TASKS.register("fashion-mnist", help="Fashion-MNIST 28x28 grey images, 10 classes (70,000; apt package)")
 def fashion_mnist() -> Task:
-    root = Path(os.environ.get("SUPERALIGN_FASHION_MNIST_DIR", _DEFAULT_DIR))
+    from superalign.settings import settings
+
+    root = Path(settings().fashion_mnist_dir)
     parts = []
     for prefix in ("train", "t10k"):
         images = read_idx(_find(root, f"{prefix}-images-idx3-ubyte"))

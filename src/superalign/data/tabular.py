@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import datasets
 
 from superalign.data.registry import TASKS
 from superalign.data.task import Task
@@ -11,6 +10,8 @@ from superalign.data.task import Task
 
 @TASKS.register("breast-cancer", help="Wisconsin breast cancer, 30 features, binary (569)")
 def breast_cancer() -> Task:
+    from sklearn import datasets  # imported when the task is built: scikit-learn is slow to import
+
     data = datasets.load_breast_cancer()
     return Task("breast-cancer", data.data.astype(np.float32), data.target, list(data.target_names), "tabular",
                 "Wisconsin diagnostic breast cancer: 30 numeric features, malignant vs benign")
@@ -18,6 +19,8 @@ def breast_cancer() -> Task:
 
 @TASKS.register("digits", help="handwritten digits, 8x8 images, 10 classes (1,797)")
 def digits() -> Task:
+    from sklearn import datasets
+
     data = datasets.load_digits()
     # Pixel values are 0..16; scale to the 0..255 range of the other image tasks.
     images = (data.images * (255.0 / 16.0)).round().astype(np.uint8)  # [n, 8, 8]

@@ -16,7 +16,6 @@ from typing import Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.model_selection import train_test_split
 
 from superalign.errors import SuperalignError
 from superalign.io import hash_array, hash_strings, stable_hash
@@ -102,14 +101,12 @@ class Task:
         """A stratified subset of at most `max_examples` (the same one for a given seed)."""
         if max_examples >= len(self):
             return self
+        from sklearn.model_selection import train_test_split  # scikit-learn takes ~1 s to import: only when used
+
         keep, _ = train_test_split(
             np.arange(len(self)), train_size=max_examples, stratify=self.labels, random_state=seed
         )
         return self.subset(np.sort(keep))
-
-    def class_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.labels, minlength=self.n_classes)
-        return {name: int(c) for name, c in zip(self.label_names, counts)}
 
 
 class SplitSizes(BaseModel):
@@ -153,6 +150,8 @@ class Splits:
 
 def make_splits(task: Task, sizes: SplitSizes | None = None, seed: int = 0) -> Splits:
     """Deterministic, stratified, disjoint splits. Same task, sizes and seed give the same indices."""
+    from sklearn.model_selection import train_test_split  # scikit-learn takes ~1 s to import: only when used
+
     sizes = sizes or SplitSizes()
     counts = sizes.counts(len(task))
     rest = np.arange(len(task))

@@ -12,7 +12,7 @@ from fractions import Fraction
 from itertools import product
 from typing import Iterable
 
-from superalign.decision.tree import Chance, Decision, DecisionTree, Node, Terminal, walk
+from superalign.decision.tree import Chance, Decision, Node, Terminal, walk
 from superalign.errors import SuperalignError
 
 Lottery = dict[Terminal, Fraction]
@@ -39,10 +39,6 @@ class Plan:
                 return dict(dist)
         raise SuperalignError(f"plan {self.describe()} says nothing about decision node {node!r}")
 
-    @property
-    def is_pure(self) -> bool:
-        return all(len(dist) == 1 for _, dist in self.choices)
-
     def describe(self) -> str:
         if self.label:
             return self.label
@@ -57,11 +53,6 @@ class Plan:
     def restricted(self, nodes: Iterable[str]) -> "Plan":
         keep = set(nodes)
         return Plan(tuple((n, d) for n, d in self.choices if n in keep))
-
-    def merged(self, other: "Plan") -> "Plan":
-        choices = dict(self.choices)
-        choices.update(dict(other.choices))
-        return Plan(tuple(sorted(choices.items())))
 
 
 def lottery(node: Node, plan: Plan) -> Lottery:
@@ -129,10 +120,6 @@ def reached(node: Node, plan: Plan, prob: Fraction = Fraction(1)) -> dict[str, F
         for name, q in reached(node.child(action), plan, prob * p).items():
             out[name] = out.get(name, Fraction(0)) + q
     return out
-
-
-def subtree_decisions(tree: DecisionTree, name: str) -> list[str]:
-    return [n.name for n in walk(tree.node(name)) if isinstance(n, Decision)]
 
 
 def candidate_plans(node: Node, named: Iterable[Plan] = (), grid: int = 0) -> list[Plan]:

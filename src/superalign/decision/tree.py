@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import product
+
 from typing import Iterator, Union
 
 from superalign.errors import SuperalignError
@@ -123,16 +123,3 @@ def walk(node: Node) -> Iterator[Node]:
     elif isinstance(node, Chance):
         for _, _, child in node.branches:
             yield from walk(child)
-
-
-def chance_paths(node: Node) -> Iterator[tuple[tuple[str, ...], Fraction]]:
-    """Every resolution of the chance nodes reachable from `node` (whatever the agent does), with its probability.
-
-    A state is the sequence of `chance:label` observations; used for statewise comparisons.
-    """
-    chance_nodes = [n for n in walk(node) if isinstance(n, Chance)]
-    for labels in product(*[[(c.name, label, p) for label, p, _ in c.branches] for c in chance_nodes]):
-        prob = Fraction(1)
-        for _, _, p in labels:
-            prob *= p
-        yield tuple(f"{name}:{label}" for name, label, _ in labels), prob

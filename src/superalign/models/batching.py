@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -29,9 +28,12 @@ def bf16_is_fast() -> bool:
         return False
 
 
-def resolve_precision(precision: str) -> str:
-    """`auto` -> bf16 where the hardware runs it fast, else fp32. Overridable by SUPERALIGN_PRECISION."""
-    precision = os.environ.get("SUPERALIGN_PRECISION", precision)
+def resolve_precision(precision: str | None) -> str:
+    """`auto` -> bf16 where the hardware runs it fast, else fp32; None -> the setting (SUPERALIGN_PRECISION).
+    An explicit argument always wins over the setting."""
+    from superalign.settings import settings
+
+    precision = precision or settings().precision
     if precision not in ("auto", "fp32", "bf16"):
         from superalign.errors import SuperalignError
 
@@ -51,7 +53,9 @@ def torch_threads() -> None:
     """Use every core for one encoder; torch's default can oversubscribe in a process pool."""
     import torch
 
-    wanted = int(os.environ.get("SUPERALIGN_THREADS", os.cpu_count() or 1))
+    from superalign.settings import settings
+
+    wanted = settings().threads
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
 

@@ -41,16 +41,15 @@ class Encoder(ABC):
 
 
 EncoderFactory = Callable[[], Encoder]
-ENCODERS: Registry[EncoderFactory] = Registry("encoder")
+# Built-ins: every module of superalign.models registers its encoders on import; plugins: entry points.
+ENCODERS: Registry[EncoderFactory] = Registry("encoder", builtins="superalign.models", entry_points="superalign.encoders")
 
 
 def get_encoder(name: str) -> Encoder:
-    _ensure_builtins()
     return ENCODERS.get(name)()
 
 
 def encoder_names() -> list[str]:
-    _ensure_builtins()
     return ENCODERS.names()
 
 
@@ -66,7 +65,3 @@ def parse_options(spec: str, allowed: dict[str, type]) -> tuple[str, dict[str, A
         except ValueError as exc:
             raise SuperalignError(f"encoder {spec!r}: option {key}={values[-1]!r} is not a {allowed[key].__name__}") from exc
     return base, options
-
-
-def _ensure_builtins() -> None:
-    from superalign.models import text_onnx, text_transformers, tfidf, vision  # noqa: F401

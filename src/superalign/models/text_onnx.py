@@ -6,7 +6,6 @@ vocabulary) tokenizes for it. Output 3 of the graph is the mean-pooled 384-d sen
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 from superalign.models import packaged
 from superalign.models.batching import encode_in_batches
 from superalign.models.encoder import ENCODERS, Encoder
+from superalign.settings import settings
 
 _POOLED_OUTPUT = 3
 
@@ -32,7 +32,7 @@ class OnnxMiniLM(Encoder):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(os.environ.get("SUPERALIGN_THREADS", os.cpu_count() or 1))
+        options.intra_op_num_threads = settings().threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         return ort.InferenceSession(str(packaged.minilm_l3_onnx()), options, providers=["CPUExecutionProvider"])
 

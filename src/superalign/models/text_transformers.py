@@ -26,7 +26,7 @@ class SentenceTransformerEncoder(Encoder):
 
     modalities = ("text",)
 
-    def __init__(self, name: str, locate: Callable[[], Path | str], batch_size: int = 32, precision: str = "auto"):
+    def __init__(self, name: str, locate: Callable[[], Path | str], batch_size: int = 32, precision: str | None = None):
         self.name = name
         self._locate = locate
         self.batch_size = batch_size
@@ -98,7 +98,7 @@ class HiddenStateEncoder(Encoder):
     modalities = ("text",)
 
     def __init__(self, name: str, locate: Callable[[], Path | str], layer: int | None = None, pooling: str = "mean",
-                 max_length: int = 256, batch_size: int = 16, precision: str = "auto",
+                 max_length: int = 256, batch_size: int = 16, precision: str | None = None,
                  trust_remote_code: bool = False):
         if pooling not in ("mean", "last"):
             raise SuperalignError(f"encoder {name!r}: pooling must be 'mean' or 'last', not {pooling!r}")

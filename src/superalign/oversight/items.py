@@ -8,7 +8,6 @@ two answers (the correct one and a seeded distractor).
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ class OversightItem:
     source: str  # what the debaters/consultants read; hidden from the judge
 
 
-ITEM_SETS: Registry = Registry("oversight task")
+ITEM_SETS: Registry = Registry("oversight task", entry_points="superalign.oversight_tasks")
 
 
 def bbc_topics(n: int = 20, seed: int = 0, max_chars: int = 1200) -> list[OversightItem]:
@@ -49,7 +48,9 @@ def bbc_topics(n: int = 20, seed: int = 0, max_chars: int = 1200) -> list[Oversi
 def _hub_rows(hub_id: str, split: str, n: int):
     import datasets
 
-    mirror = os.environ.get("SUPERALIGN_HUB_DIR")
+    from superalign.settings import settings
+
+    mirror = settings().hub_dir
     source = str(Path(mirror) / hub_id) if mirror else hub_id
     try:
         return datasets.load_dataset(source, split=f"{split}[:{n}]")

@@ -11,7 +11,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from superalign.models.chat import ChatClient
+from superalign.chat.client import ChatClient
 from superalign.oversight.items import OversightItem
 from superalign.oversight.transcript import Transcript, Turn, parse_verdict, verify_quotes
 from superalign.registry import Registry
@@ -189,7 +189,7 @@ async def decomposition(item, clients, swap, settings: Settings) -> Transcript:
     return transcript
 
 
-PROTOCOLS: Registry = Registry("protocol")
+PROTOCOLS: Registry = Registry("protocol", entry_points="superalign.protocols")
 PROTOCOLS.add("direct", direct, help="the judge alone (--judge-sees-source to give it the text)")
 PROTOCOLS.add("consultancy", consultancy, help="one consultant argues an assigned answer; the judge may ask")
 PROTOCOLS.add("debate", debate, help="two debaters, N rounds, quotes verified, optional best-of-N")

@@ -11,7 +11,7 @@ import numpy as np
 
 from superalign.metrics import mean_and_ci
 from superalign.io import stable_hash
-from superalign.models.chat import ChatClient
+from superalign.chat.client import ChatClient
 from superalign.oversight.items import OversightItem
 from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings, consultancy
 from superalign.oversight.transcript import Transcript

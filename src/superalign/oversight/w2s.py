@@ -15,7 +15,7 @@ from superalign.data.task import make_splits
 from superalign.errors import SuperalignError
 from superalign.metrics import pgr
 from superalign.models.cache import featurize
-from superalign.models.chat import ChatClient
+from superalign.chat.client import ChatClient
 from superalign.oversight.items import OversightItem
 from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import run_protocol

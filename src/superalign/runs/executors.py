@@ -25,8 +25,9 @@ EXECUTORS = ("local", "process", "ray")
 
 
 def _single_threaded() -> None:
-    os.environ["SUPERALIGN_THREADS"] = "1"
-    os.environ["SUPERALIGN_PROGRESS"] = "0"
+    from superalign.settings import configure
+
+    configure(threads=1, progress=False)
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 

@@ -14,13 +14,23 @@ from superalign.models.encoder import get_encoder
 from superalign.w2s.method import METHODS
 from superalign.w2s.pipeline import ExperimentConfig
 
-# The offline default: three BBC-derived tasks on the MiniLM-L3 -> MiniLM-L6 -> mpnet ladder.
-# All BBC tasks are subsets of one corpus of short texts (headline + first sentence), so each
-# encoder featurizes 2,225 texts once (about 40 s cold on 2 cores) and every run reuses them.
-DEFAULT_TASKS = ["bbc-news", "bbc-business-vs-rest", "bbc-entertainment-vs-rest"]
-DEFAULT_LADDER = ["minilm-l3", "minilm-l6", "mpnet"]
+# The offline default: pairs whose weak-to-ceiling gap rests on 20-75 test examples per seed (measured
+# over seeds 0-4; MiniLM-L3 -> L6 is left out: one seed in five has a gap under 3), so a ratio of it is a measurement. BBC News (5 topics; headline + first sentence, so
+# each encoder featurizes 2,225 short texts once, about 40 s cold on 2 cores) shows weak-to-strong
+# generalization; digits on a PCA -> raw pixels ladder is the contrast where it fails (the student's
+# features contain the supervisor's, so it learns the supervisor's function back). The binary one-vs-rest
+# BBC tasks are not in the default: their gaps are 1-12 test examples.
+DEFAULT_PAIRS = [("bbc-news", "tfidf", "minilm-l6"), ("bbc-news", "minilm-l3", "mpnet"),
+                 ("bbc-news", "tfidf", "mpnet"), ("digits", "pca:4", "raw")]
+DEFAULT_TASKS = ["bbc-news"]  # with --ladder or --weak/--strong but no --task
+DEFAULT_LADDER = ["minilm-l3", "minilm-l6", "mpnet"]  # with --task but no ladder
 DEFAULT_METHODS = ["naive", "aux-conf"]
-DEFAULT_SEEDS = [0, 1, 2]
+DEFAULT_SEEDS = [0, 1, 2, 3, 4]
+
+
+def default_configs(methods: list[str], seeds: list[int], **common: Any) -> list[ExperimentConfig]:
+    """The offline default plan: `DEFAULT_PAIRS` x methods x seeds."""
+    return [c for task, weak, strong in DEFAULT_PAIRS for c in grid([task], [weak, strong], methods, seeds, **common)]
 
 
 def ladder_pairs(ladder: list[str]) -> list[tuple[str, str, list[str]]]:
@@ -71,9 +81,8 @@ def _as_list(value: Any) -> list:
 
 def validate_names(configs: Iterable[ExperimentConfig]) -> None:
     """Fail fast, before any work, on an unknown task, encoder or method name."""
-    from superalign.data.registry import TASKS, _ensure_builtins
+    from superalign.data.registry import TASKS
 
-    _ensure_builtins()
     for config in configs:
         if not config.task.startswith("file:"):
             TASKS.get(config.task)

@@ -58,6 +58,14 @@ def _check_xy(x: np.ndarray, y: np.ndarray) -> None:
         raise SuperalignError(f"{len(x)} feature rows but {len(y)} labels")
 
 
+def standardizer(x: np.ndarray, enabled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and scale `([d], [d])` of `x` (constant features keep scale 1); identity if disabled."""
+    if not enabled:
+        return np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
+    std = x.std(0)
+    return x.mean(0), np.where(std > 1e-8, std, 1.0).astype(np.float32)
+
+
 def _holdout(n: int, seed: int, fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     cut = max(1, int(round(n * fraction)))
@@ -86,9 +94,7 @@ class LogisticHead:
         _check_xy(x, y)
         k = self.n_classes or (y.shape[1] if np.ndim(y) == 2 else int(np.max(y)) + 1)
         soft = as_soft_labels(y, k)
-        self.mean_ = x.mean(0) if self.standardize else np.zeros(x.shape[1], np.float32)
-        std = x.std(0) if self.standardize else np.ones(x.shape[1], np.float32)
-        self.scale_ = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+        self.mean_, self.scale_ = standardizer(x, self.standardize)
         xt = torch.from_numpy((x - self.mean_) / self.scale_)
         yt = torch.from_numpy(soft)
         wt = None if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
@@ -191,9 +197,7 @@ class MLPHead:
         _check_xy(x, y)
         k = self.n_classes or (y.shape[1] if np.ndim(y) == 2 else int(np.max(y)) + 1)
         soft = torch.from_numpy(as_soft_labels(y, k))
-        self.mean_ = x.mean(0)
-        std = x.std(0)
-        self.scale_ = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+        self.mean_, self.scale_ = standardizer(x)
         xt = torch.from_numpy((x - self.mean_) / self.scale_)
         sw = torch.ones(len(x)) if sample_weight is None else torch.as_tensor(sample_weight, dtype=torch.float32)
         train, held = _holdout(len(x), self.seed)

@@ -146,6 +146,6 @@ def markdown_table(summary) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary)]
     if summary["flagged"].any():
-        lines.append(f"\n⚑ the weak-to-ceiling gap rests on fewer than 15 test examples (mean over seeds), or a seed's "
-                     f"gap is under 3: the ratio is not a measurement there; read the accuracies.")
+        lines.append("\n⚑ the weak-to-ceiling gap rests on fewer than 15 test examples (mean over seeds), or a seed's "
+                     "gap is under 3: the ratio is not a measurement there; read the accuracies.")
     return "\n".join(lines)

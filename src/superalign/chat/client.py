@@ -244,7 +244,7 @@ class ChatClient:
         return response
 
 
-CHAT_MODELS: Registry[Callable[[], ChatBackend]] = Registry("chat model")
+CHAT_MODELS: Registry[Callable[[], ChatBackend]] = Registry("chat model", entry_points="superalign.chat_models")
 
 
 def _smollm2() -> ChatBackend:
@@ -257,7 +257,9 @@ def _smollm2() -> ChatBackend:
 def _openai(spec: str) -> ChatBackend:
     model, _, query = spec.partition("?")
     options = {k: v[-1] for k, v in parse_qs(query).items()}
-    base_url = options.get("base_url") or os.environ.get("SUPERALIGN_OPENAI_BASE_URL")
+    from superalign.settings import settings
+
+    base_url = options.get("base_url") or settings().openai_base_url
     if not base_url:
         raise SuperalignError(f"chat model openai:{spec}: give ?base_url=http://host:port or set SUPERALIGN_OPENAI_BASE_URL")
     return OpenAIChat(model, base_url, options.get("key_env"))

@@ -1,0 +1,52 @@
+"""Settings, read once from the environment (`SUPERALIGN_*`) by pydantic-settings, and passed down from here.
+
+    SUPERALIGN_HOME               root of caches, assembled models and runs (default: the user cache dir)
+    SUPERALIGN_RUNS               the run store's folder (default: $SUPERALIGN_HOME/runs)
+    SUPERALIGN_PRECISION          auto | fp32 | bf16 for transformer encoders (an explicit argument wins)
+    SUPERALIGN_THREADS            threads per encoder (default: every core)
+    SUPERALIGN_PROGRESS           0 hides progress bars
+    SUPERALIGN_HUB_DIR            a local mirror of hub datasets (offline use of sciq, boolq, QuALITY, ...)
+    SUPERALIGN_FASHION_MNIST_DIR  the Fashion-MNIST IDX files (default: the Debian package's folder)
+    SUPERALIGN_OPENAI_BASE_URL    default base URL of OpenAI-compatible chat servers
+
+`settings()` builds the object on first use; `configure(**fields)` replaces it (the CLI edge, executors'
+workers and tests use it), so no module reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUPERALIGN_", extra="ignore")
+
+    home: Path | None = None
+    runs: Path | None = None
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    threads: int = os.cpu_count() or 1
+    progress: bool = True
+    hub_dir: Path | None = None
+    fashion_mnist_dir: Path = Path("/usr/share/datasets/fashion-mnist")
+    openai_base_url: str | None = None
+
+
+_current: Settings | None = None
+
+
+def settings() -> Settings:
+    """The settings of this process (read from the environment on first use)."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def configure(**fields) -> None:
+    """Sets `fields` explicitly over the environment; with no fields, the environment is read again on next use."""
+    global _current
+    _current = Settings(**fields) if fields else None
