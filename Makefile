@@ -1,11 +1,17 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   installs into .venv and runs the default weak-to-strong experiment (offline)
-#   make test   installs into .venv and runs the test suite
+#   make demo   installs into .venv and runs the default weak-to-strong experiment (offline; compiles nothing)
+#   make test   installs into .venv (with the LLM extra) and runs the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# llama-cpp-python ships only as source: it is compiled once into a project-local wheelhouse keyed by its
+# version and build flags, so every venv (demo, test, a fresh one) reuses the same wheel.
+LLAMA_VERSION := 0.3.36
+# A portable build: the native one crashed on this machine's CPU (AMX) at the first token.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
+WHEELHOUSE := .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(subst =,_,$(subst -D,,$(LLAMA_CMAKE_ARGS)))
 
-.PHONY: install demo test bench clean
+.PHONY: install llm demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -16,21 +22,31 @@ $(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[offline,dev]'
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
-	# llama.cpp's OpenAI-compatible server, for the HTTP chat backend test (compiles in ~5 min on 2 cores).
-	# A portable build: the native one crashed on this machine's CPU (AMX) at the first token.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q --no-cache-dir "llama-cpp-python[server]==0.3.36"
+	touch $@
+
+# The LLM extra: llama.cpp in process and its OpenAI-compatible server (compiles ~5 min on 2 cores, once).
+llm: install $(VENV)/.llm
+
+$(VENV)/.llm: $(WHEELHOUSE)/.built
+	$(BIN)/pip install -q --find-links $(WHEELHOUSE) "llama-cpp-python[server]==$(LLAMA_VERSION)"
+	touch $@
+
+$(WHEELHOUSE)/.built:
+	mkdir -p $(WHEELHOUSE)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELHOUSE) "llama-cpp-python==$(LLAMA_VERSION)"
 	touch $@
 
 demo: install
 	$(BIN)/superalign run
 
-test: install
+test: install llm
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/featurize.py
 	$(BIN)/python benchmarks/heads.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/cli.py
 
 clean:
 	rm -rf $(VENV)

@@ -28,14 +28,16 @@ def main() -> None:
     print("Across the three models of each setting, Spearman(mean inconsistency, error rate): "
           + "; ".join(f"{t} {rho:+.2f}" for t, rho in across))
     print()
-    print("| task | proxy | proxy test acc | gold n=1 | gold n=512 | gold peak at n (measured) | alpha | beta | fitted peak n | log-fit slope b (R^2) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| task (pool) | proxy | proxy test acc | gold n=1 | gold at max n | distinct winners at max n | "
+          "gold peak at n (measured) | alpha | beta | fitted peak n | log-fit slope b (R^2) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for task, weak, strong in OVEROPT:
         report = overoptimization_report(ExperimentConfig(task=task, weak=weak, strong=strong))
         for name, r in report["proxies"].items():
             fit, lf = r["fit"], r["log_fit"]
-            print(f"| {task} ({weak} -> {strong}) | {name} | {r['test_accuracy']:.3f} | {r['gold_reward'][0]:.3f} | "
-                  f"{r['gold_reward'][-1]:.3f} | {r['n_peak_measured']} (gold {max(r['gold_reward']):.3f}) | "
+            print(f"| {task} ({weak} -> {strong}; {report['pool_size']}) | {name} | {r['test_accuracy']:.3f} | "
+                  f"{r['gold_reward'][0]:.3f} | {r['gold_reward'][-1]:.3f} (n={report['n'][-1]}) | "
+                  f"{r['distinct_winners'][-1]} | {r['n_peak_measured']} (gold {max(r['gold_reward']):.3f}) | "
                   f"{fit['alpha']:.3f} | {fit['beta']:.3f} | {fit['n_peak_fitted']:.3g} | {lf['b']:.3f} ({lf['r2']:.2f}) |")
     print()
     print("| task | model | accuracy | ECE |")

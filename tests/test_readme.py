@@ -14,4 +14,6 @@ def test_readme_python_examples_run(runs_dir):
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
     assert namespace["features"].shape == (2225, 384)
     assert 0 < namespace["result"]["metrics"]["student"]["accuracy"] <= 1
-    assert namespace["df"].__class__.__name__ == "DataFrame"  # run_experiment itself records nothing
+    assert namespace["df"].__class__.__name__ == "DataFrame"
+    assert sorted(set(namespace["df"]["method"])) == ["hard-naive", "naive"]  # run_experiment records nothing
+    assert all(o.ok for o in namespace["outcomes"])

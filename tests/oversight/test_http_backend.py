@@ -17,7 +17,7 @@ from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import run_protocol
 from superalign.runs.store import RunStore
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'llama-cpp-python[server]')")
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm, or pip install superalign[llm])")
 SECRET = "sk-test-never-write-me-3141592653"
 
 

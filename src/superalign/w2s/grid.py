@@ -15,11 +15,12 @@ from superalign.w2s.method import METHODS
 from superalign.w2s.pipeline import ExperimentConfig
 
 # The offline default: pairs whose weak-to-ceiling gap rests on 20-75 test examples per seed (measured
-# over seeds 0-4; MiniLM-L3 -> L6 is left out: one seed in five has a gap under 3), so a ratio of it is a measurement. BBC News (5 topics; headline + first sentence, so
-# each encoder featurizes 2,225 short texts once, about 40 s cold on 2 cores) shows weak-to-strong
-# generalization; digits on a PCA -> raw pixels ladder is the contrast where it fails (the student's
-# features contain the supervisor's, so it learns the supervisor's function back). The binary one-vs-rest
-# BBC tasks are not in the default: their gaps are 1-12 test examples.
+# over seeds 0-4), so a ratio of it is a measurement (MiniLM-L3 -> L6 is left out: one seed in five has a
+# gap under 3 examples). BBC News (5 topics; headline + first sentence, so each encoder featurizes 2,225
+# short texts once, about 40 s cold on 2 cores) shows weak-to-strong generalization; digits on a PCA -> raw
+# pixels ladder is the contrast where it fails (the student's features contain the supervisor's, so it
+# learns the supervisor's function back). The binary one-vs-rest BBC tasks are not in the default: their
+# gaps are 1-12 test examples.
 DEFAULT_PAIRS = [("bbc-news", "tfidf", "minilm-l6"), ("bbc-news", "minilm-l3", "mpnet"),
                  ("bbc-news", "tfidf", "mpnet"), ("digits", "pca:4", "raw")]
 DEFAULT_TASKS = ["bbc-news"]  # with --ladder or --weak/--strong but no --task
