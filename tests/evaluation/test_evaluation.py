@@ -56,6 +56,19 @@ def test_best_of_n_with_a_perfect_and_a_useless_proxy():
     assert useless == pytest.approx(0.1, abs=0.03)
 
 
+def test_best_of_n_draws_distinct_candidates_and_stays_well_below_the_pool():
+    from superalign.evaluation.overoptimization import usable_n
+
+    # a pool of 8 with one good example: best of 8 distinct draws always finds it (with replacement: 66%)
+    gold = np.zeros(8)
+    gold[3] = 1
+    out = best_of_n(gold, gold, n_values=(8,), draws=500)
+    assert out["gold"][0] == 1.0 and out["distinct_winners"][0] == 1
+    assert usable_n((1, 2, 4, 8, 16, 32, 64, 128, 256, 512), 359) == (1, 2, 4, 8, 16, 32, 64)  # n <= pool / 4
+    with pytest.raises(ValueError, match="pool"):
+        best_of_n(gold, gold, n_values=(9,))
+
+
 def test_consistency_predicts_error_on_a_real_task():
     report = consistency_report(ExperimentConfig(task="bbc-news", weak="minilm-l3", strong="minilm-l6"))
     weak = report["models"]["weak"]
@@ -79,6 +92,8 @@ def test_overoptimization_end_to_end_on_an_offline_task():
         assert r["gold_reward"][0] == pytest.approx(0.1, abs=0.03)  # n = 1: the base rate of a target class
         assert np.all(np.diff(r["proxy_reward"]) >= -1e-9)  # the proxy's own reward only grows with n
     assert report["proxies"]["ceiling"]["gold_reward"][-1] > report["proxies"]["weak"]["gold_reward"][-1]
+    assert max(report["n"]) <= report["pool_size"] / 4 and report["sampling"] == "without replacement"
+    assert all(len(r["distinct_winners"]) == len(report["n"]) for r in report["proxies"].values())
 
 
 def test_calibration_report():

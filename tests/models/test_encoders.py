@@ -73,3 +73,16 @@ def test_bad_encoder_options_and_modality():
 def test_mpnet_assembly_is_verified():
     folder = packaged.mpnet_dir()
     assert (folder / ".verified").read_text() == packaged.MPNET_ZIP_SHA256
+
+
+def test_packaged_hidden_state_encoders_take_layer_and_pooling_options():
+    from superalign.errors import SuperalignError
+    from superalign.models.encoder import get_encoder
+
+    encoder = get_encoder("smollm2-135m?layer=3&pooling=mean")
+    assert encoder.layer == 3 and encoder.pooling == "mean" and encoder.name == "smollm2-135m?layer=3&pooling=mean"
+    assert get_encoder("qwen-1.5b?layer=14").layer == 14  # nothing is loaded until it encodes
+    with pytest.raises(SuperalignError, match="takes no options"):
+        get_encoder("minilm-l6?layer=3")
+    with pytest.raises(SuperalignError, match="unknown option"):
+        get_encoder("smollm2-135m?layers=3")

@@ -4,7 +4,8 @@
   - a request cache keyed by a hash of (model identity, messages, parameters): re-runs are free and repeatable
   - a concurrency limit, a timeout per request, retries with exponential backoff
   - token accounting
-Backends: local transformers causal LMs (`smollm2`, `hf:PATH_OR_ID`), any OpenAI-compatible HTTP endpoint
+Backends: llama.cpp in process (`qwen-0.5b`, `qwen-1.5b`, `llama:PATH.gguf`; see chat/llama.py), local
+transformers causal LMs (`smollm2`, `hf:PATH_OR_ID`), any OpenAI-compatible HTTP endpoint
 (`openai:MODEL?base_url=...&key_env=...`: vLLM, llama.cpp server, Ollama, hosted APIs; the key is read
 from the named environment variable and never written anywhere), and `mock`, a deterministic scripted
 model for testing protocol plumbing only.
@@ -40,7 +41,8 @@ class ChatResponse:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    logprobs: list[float] | None = None
+    logprobs: list[float] | None = None  # of each generated token
+    top_logprobs: list[dict[str, float]] | None = None  # per generated token: the most likely tokens' log-probs
     cached: bool = False
 
 
@@ -244,7 +246,9 @@ class ChatClient:
         return response
 
 
-CHAT_MODELS: Registry[Callable[[], ChatBackend]] = Registry("chat model", entry_points="superalign.chat_models")
+# Built-ins: the modules of superalign.chat (llama.cpp models register in chat/llama.py); plugins: entry points.
+CHAT_MODELS: Registry[Callable[[], ChatBackend]] = Registry("chat model", builtins="superalign.chat",
+                                                            entry_points="superalign.chat_models")
 
 
 def _smollm2() -> ChatBackend:

@@ -45,8 +45,18 @@ EncoderFactory = Callable[[], Encoder]
 ENCODERS: Registry[EncoderFactory] = Registry("encoder", builtins="superalign.models", entry_points="superalign.encoders")
 
 
+# Options a packaged hidden-state encoder accepts after its name: `qwen-1.5b?layer=14&pooling=mean`.
+HIDDEN_STATE_OPTIONS = {"layer": int, "pooling": str, "max_length": int, "precision": str}
+
+
 def get_encoder(name: str) -> Encoder:
-    return ENCODERS.get(name)()
+    base, sep, _ = name.partition("?")
+    if not sep or base not in ENCODERS:
+        return ENCODERS.get(name)()
+    factory = ENCODERS.get(base)
+    if not getattr(factory, "takes_options", False):
+        raise SuperalignError(f"encoder {base!r} takes no options; drop '?...' from {name!r}")
+    return factory(name=name, **parse_options(name, HIDDEN_STATE_OPTIONS)[1])
 
 
 def encoder_names() -> list[str]:

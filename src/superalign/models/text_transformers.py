@@ -18,7 +18,7 @@ import numpy as np
 from superalign.errors import MissingDependencyError, SuperalignError
 from superalign.models import packaged
 from superalign.models.batching import device, encode_in_batches, resolve_precision, torch_threads
-from superalign.models.encoder import ENCODERS, Encoder, parse_options
+from superalign.models.encoder import ENCODERS, HIDDEN_STATE_OPTIONS, Encoder, parse_options
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -176,7 +176,7 @@ class HiddenStateEncoder(Encoder):
         return encode_in_batches(list(inputs), self.batch_size, run_batch, progress)
 
 
-_HIDDEN_OPTIONS = {"layer": int, "pooling": str, "max_length": int, "precision": str}
+_HIDDEN_OPTIONS = HIDDEN_STATE_OPTIONS
 
 
 def _hf_encoder(spec: str) -> HiddenStateEncoder:
@@ -189,11 +189,14 @@ def _st_encoder(spec: str) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(f"st:{spec}", lambda: model_id, **options)
 
 
-def _gguf_encoder(name: str, locate_gguf: Callable[[], Path], sha256: str | None, pooling: str) -> Callable[[], Encoder]:
-    def factory() -> HiddenStateEncoder:
-        return HiddenStateEncoder(name, lambda: packaged.dequantized_gguf_dir(name, locate_gguf(), sha256),
-                                  pooling=pooling, batch_size=8)
+def _gguf_encoder(name: str, locate_gguf: Callable[[], Path], sha256: str | None, pooling: str) -> Callable[..., Encoder]:
+    """A packaged GGUF model's hidden states; `name?layer=K&pooling=mean` picks another layer or pooling."""
+    def factory(name: str = name, **options) -> HiddenStateEncoder:
+        base = name.partition("?")[0]
+        return HiddenStateEncoder(name, lambda: packaged.dequantized_gguf_dir(base, locate_gguf(), sha256),
+                                  **{"pooling": pooling, "batch_size": 8, **options})
 
+    factory.takes_options = True
     return factory
 
 
@@ -205,5 +208,9 @@ ENCODERS.add("smollm2-135m", _gguf_encoder("smollm2-135m", packaged.smollm2_gguf
              help="SmolLM2-135M-Instruct middle-layer last-token hidden state (576-d)")
 ENCODERS.add("gemma-270m", _gguf_encoder("gemma-270m", packaged.gemma_gguf, None, "last"),
              help="Gemma-3-270M base middle-layer last-token hidden state (640-d)")
+ENCODERS.add("qwen-0.5b", _gguf_encoder("qwen-0.5b", lambda: packaged.qwen_gguf("qwen-0.5b"), None, "last"),
+             help="Qwen2.5-Coder-0.5B-Instruct middle-layer last-token hidden state (896-d; LLM extra)")
+ENCODERS.add("qwen-1.5b", _gguf_encoder("qwen-1.5b", lambda: packaged.qwen_gguf("qwen-1.5b"), None, "last"),
+             help="Qwen2.5-Coder-1.5B-Instruct middle-layer last-token hidden state (1536-d; LLM extra)")
 ENCODERS.register_prefix("hf", lambda spec: (lambda: _hf_encoder(spec)))
 ENCODERS.register_prefix("st", lambda spec: (lambda: _st_encoder(spec)))

@@ -1,0 +1,151 @@
+"""The language-model ladder's throughput, ours against what a user would otherwise run, in one process:
+
+1. llama.cpp in process (superalign's `LlamaCppChat`) against llama.cpp's OpenAI-compatible server
+   (`python -m llama_cpp.server`, from the same llama-cpp-python build) on the same GGUF: prompt tokens/s
+   (a one-token completion of a ~300-token prompt) and generated tokens/s (64 tokens, greedy).
+2. Items/min of a log-prob judgement (is an arithmetic claim true? from the next-token log-probs).
+3. Hidden-state featurizing of 256 arithmetic claims at the middle layer: superalign's encoder (bf16 where
+   the CPU runs it fast, length-bucketed batches) against a plain transformers forward pass (fp32, batches
+   in the given order), with the cosine agreement of the features.
+
+Usage: python benchmarks/llm.py [--model qwen-0.5b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+
+from superalign.chat.llama import LlamaCppChat
+from superalign.data.computed import arithmetic_claims
+from superalign.models.packaged import qwen_gguf
+
+PROMPT = " ".join(f"Claim {i}: the sum of {i} and {2 * i} is {3 * i}." for i in range(1, 30)) + " Summarise the claims."
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed_in_process(chat: LlamaCppChat, max_tokens: int) -> tuple[float, int, int]:
+    llama = chat.llama
+    start = time.perf_counter()
+    out = llama.create_completion(PROMPT, max_tokens=max_tokens, temperature=0.0)
+    return time.perf_counter() - start, out["usage"]["prompt_tokens"], out["usage"]["completion_tokens"]
+
+
+def timed_server(url: str, max_tokens: int) -> tuple[float, int, int]:
+    body = json.dumps({"prompt": PROMPT, "max_tokens": max_tokens, "temperature": 0.0}).encode()
+    request = urllib.request.Request(url + "/v1/completions", body, {"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        out = json.loads(response.read())
+    return time.perf_counter() - start, out["usage"]["prompt_tokens"], out["usage"]["completion_tokens"]
+
+
+def throughput(run, repeats: int = 3) -> tuple[float, float]:
+    """(prompt tokens/s, generated tokens/s), medians over repeats; each repeat re-processes the prompt."""
+    prompt_rates, gen_rates = [], []
+    for _ in range(repeats):
+        t1, n_prompt, _ = run(1)
+        t64, _, n_gen = run(64)
+        prompt_rates.append(n_prompt / t1)
+        gen_rates.append((n_gen - 1) / max(t64 - t1, 1e-9))
+    return float(np.median(prompt_rates)), float(np.median(gen_rates))
+
+
+def start_server(path: str, threads: int):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", path, "--host", "127.0.0.1",
+                             "--port", str(port), "--n_threads", str(threads), "--n_ctx", "2048"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the llama.cpp server did not start")
+
+
+def judge_items_per_minute(chat: LlamaCppChat, n: int = 20) -> tuple[float, float]:
+    texts, labels = arithmetic_claims(n, seed=1)
+    start = time.perf_counter()
+    right = 0
+    for text, label in zip(texts, labels):
+        response = asyncio.run(chat.generate([{"role": "user", "content": text + " Answer True or False."}], 1, 0.0))
+        top = response.top_logprobs[0]
+        p_true = np.logaddexp(top.get("True", -1e9), top.get("true", -1e9))
+        p_false = np.logaddexp(top.get("False", -1e9), top.get("false", -1e9))
+        right += int((p_true > p_false) == bool(label))
+    return n / ((time.perf_counter() - start) / 60), right / n
+
+
+def featurize_comparison(model: str, n: int = 256) -> tuple[float, float, float]:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from superalign.models.encoder import get_encoder
+
+    texts = arithmetic_claims(n, seed=2)[0]
+    encoder = get_encoder(model)
+    encoder.encode(texts[:8])  # load and warm up
+    start = time.perf_counter()
+    ours = encoder.encode(texts)
+    ours_rate = n / (time.perf_counter() - start)
+    tokenizer = AutoTokenizer.from_pretrained(encoder.path)
+    plain = AutoModel.from_pretrained(encoder.path, dtype=torch.float32).eval()
+    layer = encoder.resolved_layer
+    start = time.perf_counter()
+    rows = []
+    for i in range(0, n, 8):
+        batch = tokenizer(texts[i:i + 8], padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            hidden = plain(**batch, output_hidden_states=True).hidden_states[layer]
+        last = batch["attention_mask"].sum(1) - 1  # right padding
+        rows.append(hidden[torch.arange(hidden.shape[0]), last].numpy())
+    plain_rate = n / (time.perf_counter() - start)
+    theirs = np.concatenate(rows)
+    cosine = (ours * theirs).sum(1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
+    return ours_rate, plain_rate, float(cosine.min())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="qwen-0.5b")
+    args = parser.parse_args()
+    threads = os.cpu_count() or 1
+    path = str(qwen_gguf(args.model))
+    chat = LlamaCppChat(args.model, lambda: path)
+    ours = throughput(lambda k: timed_in_process(chat, k))
+    proc, url = start_server(path, threads)
+    try:
+        server = throughput(lambda k: timed_server(url, k))
+    finally:
+        proc.kill()
+    print(f"{args.model} on {threads} threads")
+    print(f"prompt tokens/s     in process {ours[0]:7.1f}   llama.cpp server {server[0]:7.1f}   ratio {ours[0] / server[0]:.2f}")
+    print(f"generated tokens/s  in process {ours[1]:7.1f}   llama.cpp server {server[1]:7.1f}   ratio {ours[1] / server[1]:.2f}")
+    rate, accuracy = judge_items_per_minute(chat)
+    print(f"log-prob judgement (arithmetic claim true?): {rate:.0f} items/min, accuracy {accuracy:.2f} on 20 items")
+    del chat
+    ours_rate, plain_rate, cosine = featurize_comparison(args.model)
+    print(f"featurize 256 claims, middle layer: superalign {ours_rate:.1f} texts/s, plain transformers "
+          f"{plain_rate:.1f} texts/s, ratio {ours_rate / plain_rate:.2f}, min cosine {cosine:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""llama.cpp in process (llama-cpp-python): chat generation with next-token log-probabilities, and the
+log-likelihood of a given continuation (cloze scoring), on any GGUF file; no server needed.
+
+Registered chat models: `qwen-0.5b`, `qwen-1.5b` (the packaged Qwen2.5-Coder instruction models) and
+`llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`make llm`, or `pip install 'superalign[llm]'`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from superalign.chat.client import CHAT_MODELS, ChatBackend, ChatResponse, Message
+from superalign.errors import MissingDependencyError
+
+
+class LlamaCppChat(ChatBackend):
+    """A GGUF model run by llama.cpp in this process (greedy when temperature is 0)."""
+
+    def __init__(self, name: str, locate: Callable[[], Path], n_ctx: int = 2048, top_logprobs: int = 10,
+                 seed: int = 0):
+        self.name = name
+        self._locate = locate
+        self.n_ctx = n_ctx
+        self.top_logprobs = top_logprobs
+        self.seed = seed
+        self._lock = threading.Lock()  # one llama.cpp context: one request at a time
+
+    @cached_property
+    def path(self) -> Path:
+        return Path(self._locate())
+
+    @cached_property
+    def llama(self):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise MissingDependencyError(f"chat model {self.name!r} needs llama-cpp-python: make llm "
+                                         "(or pip install 'superalign[llm]')") from exc
+        from superalign.settings import settings
+
+        # logits_all: the log-probabilities of every position (prompt tokens too, for cloze scoring)
+        return Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=settings().threads, logits_all=True,
+                     seed=self.seed, verbose=False)
+
+    def identity(self) -> dict[str, Any]:
+        from superalign.models.packaged import weights_fingerprint
+
+        return {"kind": "llama.cpp", "name": self.name, "weights": weights_fingerprint(self.path), "n_ctx": self.n_ctx,
+                "seed": self.seed}
+
+    def _generate_sync(self, messages: list[Message], max_tokens: int, temperature: float) -> ChatResponse:
+        with self._lock:
+            out = self.llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
+                                                    seed=self.seed, logprobs=True, top_logprobs=self.top_logprobs)
+        choice = out["choices"][0]
+        content = (choice.get("logprobs") or {}).get("content") or []
+        return ChatResponse(choice["message"]["content"].strip(), out["usage"]["prompt_tokens"],
+                            out["usage"]["completion_tokens"], [float(t["logprob"]) for t in content],
+                            top_logprobs=[{c["token"]: float(c["logprob"]) for c in t["top_logprobs"]} for t in content])
+
+    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature)
+
+    def loglikelihood(self, prompt: str, continuation: str) -> float:
+        """log P(continuation | prompt) under the model, summed over the continuation's tokens."""
+        llama = self.llama
+        with self._lock:
+            context = llama.tokenize(prompt.encode(), add_bos=True, special=True)
+            full = llama.tokenize((prompt + continuation).encode(), add_bos=True, special=True)
+            if full[:len(context)] != context:  # the boundary merged into one token: score from the merge point
+                common = next((i for i, (a, b) in enumerate(zip(context, full)) if a != b), len(context))
+                context = full[:common]
+            llama.reset()
+            llama.eval(full)
+            logits = np.asarray(llama.scores[:len(full)], dtype=np.float64)  # [n_tokens, vocab]
+        logits -= logits.max(1, keepdims=True)
+        logprobs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        # the token at position t is predicted by the logits at position t - 1
+        return float(sum(logprobs[t - 1, full[t]] for t in range(len(context), len(full))))
+
+
+def _qwen(name: str) -> Callable[[], ChatBackend]:
+    def factory() -> ChatBackend:
+        from superalign.models.packaged import qwen_gguf
+
+        return LlamaCppChat(name, lambda: qwen_gguf(name))
+
+    return factory
+
+
+CHAT_MODELS.add("qwen-0.5b", _qwen("qwen-0.5b"), help="Qwen2.5-Coder-0.5B-Instruct (packaged GGUF), llama.cpp in process")
+CHAT_MODELS.add("qwen-1.5b", _qwen("qwen-1.5b"), help="Qwen2.5-Coder-1.5B-Instruct (packaged GGUF), llama.cpp in process")
+CHAT_MODELS.register_prefix("llama", lambda path: (lambda: LlamaCppChat(f"llama:{path}", lambda: Path(path))))

@@ -1,0 +1,55 @@
+"""Tasks whose labels are computed, not annotated: arithmetic claims that are true or false.
+
+`arithmetic-claims`: "Claim: 47 * 36 = 1692. Is the claim true?" for two-digit operands and +, - or *.
+Half the claims are true; a false claim states a near miss of the right result (off by 1-9, by 10, or
+with two digits swapped), so the wrong number looks as plausible as the right one and only a model that
+can do the arithmetic tells them apart. Generated deterministically (seed 0); every label is computed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from superalign.data.registry import TASKS
+from superalign.data.task import Task
+
+_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+
+
+def _near_miss(value: int, rng: np.random.Generator) -> int:
+    kind = rng.integers(0, 3)
+    if kind == 0:  # off by a little
+        return value + int(rng.choice([-1, 1])) * int(rng.integers(1, 10))
+    if kind == 1:  # off by ten
+        return value + int(rng.choice([-10, 10]))
+    digits = list(str(abs(value)))
+    if len(digits) >= 2:  # two adjacent digits swapped (when that changes the number)
+        i = int(rng.integers(0, len(digits) - 1))
+        digits[i], digits[i + 1] = digits[i + 1], digits[i]
+        swapped = int("".join(digits)) * (1 if value >= 0 else -1)
+        if swapped != value and digits[0] != "0":
+            return swapped
+    return value + 1
+
+
+def arithmetic_claims(n: int = 2000, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """`n` claims and their truth (1 = true), half true, operators balanced."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        op = list(_OPS)[i % len(_OPS)]
+        a, b = (int(v) for v in rng.integers(10, 100, size=2))
+        value = _OPS[op](a, b)
+        true = i % 2 == 0
+        stated = value if true else _near_miss(value, rng)
+        texts.append(f"Claim: {a} {op} {b} = {stated}. Is the claim true?")
+        labels.append(int(stated == value))
+    order = rng.permutation(n)
+    return [texts[i] for i in order], np.asarray(labels)[order]
+
+
+@TASKS.register("arithmetic-claims", help="two-digit +, -, * claims with computed true/false labels (2,000)")
+def arithmetic_claims_task() -> Task:
+    texts, labels = arithmetic_claims()
+    return Task("arithmetic-claims", texts, labels, ["false", "true"], "text",
+                "Arithmetic claims on two-digit numbers, half true; false ones are near misses (computed labels)")

@@ -1,0 +1,58 @@
+"""llama.cpp in process with the real packaged Qwen2.5-Coder-0.5B-Instruct: generation with top log-probs,
+continuation log-likelihoods, the request cache, and the errors when the LLM extra is missing."""
+
+import asyncio
+
+import pytest
+
+from superalign.errors import MissingDependencyError
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm, or pip install superalign[llm])")
+
+
+@pytest.fixture(scope="module")
+def qwen():
+    from superalign.chat.client import get_chat_model
+
+    try:
+        return get_chat_model("qwen-0.5b", cache=False)
+    except MissingDependencyError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.mark.slow
+def test_generation_returns_text_and_next_token_log_probs(qwen):
+    response = asyncio.run(qwen.chat([{"role": "user", "content": "Reply with one word: the capital of France?"}],
+                                     max_tokens=4))
+    assert "paris" in response.text.lower()
+    assert response.logprobs and len(response.top_logprobs) == response.completion_tokens
+    first = response.top_logprobs[0]
+    assert len(first) >= 5 and max(first.values()) <= 0 and all(isinstance(v, float) for v in first.values())
+
+
+@pytest.mark.slow
+def test_continuation_log_likelihood_prefers_the_right_answer(qwen):
+    backend = qwen.backend
+    right = backend.loglikelihood("Q: What is 7 + 5?\nA:", " 12")
+    wrong = backend.loglikelihood("Q: What is 7 + 5?\nA:", " 15")
+    assert right < 0 and right > wrong + 1
+
+
+@pytest.mark.slow
+def test_responses_are_cached_with_their_log_probs(tmp_path):
+    from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
+
+    client = ChatClient(CHAT_MODELS.get("qwen-0.5b")(), cache=RequestCache(tmp_path / "cache.sqlite"))
+    messages = [{"role": "user", "content": "Say yes."}]
+    first = asyncio.run(client.chat(messages, max_tokens=2))
+    second = asyncio.run(client.chat(messages, max_tokens=2))
+    assert second.cached and second.text == first.text and second.top_logprobs == first.top_logprobs
+
+
+def test_a_missing_part_names_the_install_command(monkeypatch):
+    from superalign.models import packaged
+
+    monkeypatch.setitem(packaged.QWEN, "qwen-test", {**packaged.QWEN["qwen-0.5b"], "package": "no-such-part{i}",
+                                                      "file": "missing.gguf"})
+    with pytest.raises(MissingDependencyError, match="make llm"):
+        packaged.qwen_gguf("qwen-test")
