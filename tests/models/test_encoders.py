@@ -86,3 +86,24 @@ def test_packaged_hidden_state_encoders_take_layer_and_pooling_options():
         get_encoder("minilm-l6?layer=3")
     with pytest.raises(SuperalignError, match="unknown option"):
         get_encoder("smollm2-135m?layers=3")
+
+
+@pytest.mark.slow
+def test_dropping_the_layers_after_the_one_read_changes_no_feature():
+    """The hidden-state encoder runs only the blocks up to the layer it reads; the features are those of the
+    whole model's forward pass at that layer."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from superalign.models.encoder import get_encoder
+
+    texts = ["Claim: 12 + 30 = 42. Is the claim true?", "The dollar rose against the euro on Friday."]
+    encoder = get_encoder("smollm2-135m?precision=fp32")
+    ours = encoder.encode(texts)
+    assert len(encoder._loaded[1].layers) == encoder.resolved_layer + 1 < encoder.n_layers
+    tokenizer = AutoTokenizer.from_pretrained(encoder.path)
+    full = AutoModel.from_pretrained(encoder.path, dtype=torch.float32).eval()
+    for text, row in zip(texts, ours):
+        with torch.inference_mode():
+            hidden = full(**tokenizer(text, return_tensors="pt"), output_hidden_states=True).hidden_states
+        np.testing.assert_allclose(row, hidden[encoder.resolved_layer][0, -1].numpy(), rtol=1e-4, atol=1e-4)

@@ -131,11 +131,21 @@ class HiddenStateEncoder(Encoder):
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "right"
+        layer = self.resolved_layer
+        blocks = getattr(model, "layers", None)
+        if isinstance(blocks, torch.nn.ModuleList) and layer < len(blocks):
+            # Layers after the one we read cannot change it: drop them (half the compute at the middle layer).
+            # One more block than `layer` is kept: the model normalises the output of its last block only.
+            model.layers = blocks[: layer + 1]
         return tokenizer, model.to(device()).eval()
 
-    @property
+    @cached_property
     def n_layers(self) -> int:
-        return int(self._loaded[1].config.num_hidden_layers)
+        """From the config alone: a cache hit needs the layer for its key, not the weights."""
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(self.path, trust_remote_code=self.trust_remote_code)
+        return int(getattr(config, "num_hidden_layers", None) or config.get_text_config().num_hidden_layers)
 
     @property
     def resolved_layer(self) -> int:
@@ -162,7 +172,7 @@ class HiddenStateEncoder(Encoder):
             batch = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
             batch = {k: v.to(model.device) for k, v in batch.items()}
             with torch.inference_mode():
-                out = model(**batch, output_hidden_states=True)
+                out = model(**batch, output_hidden_states=True, use_cache=False)
             hidden = out.hidden_states[layer].float()  # [b, seq, d]
             mask = batch["attention_mask"]  # [b, seq]
             if self.pooling == "mean":
