@@ -1,12 +1,15 @@
 """Test settings: one temporary superalign home per session (features are computed once and shared),
 real packaged models, two threads like the target laptop."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="superalign-test-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)  # assembled models are GBs: leave nothing behind
 os.environ["SUPERALIGN_HOME"] = _HOME
 os.environ.setdefault("SUPERALIGN_PROGRESS", "0")
 os.environ["HF_HUB_OFFLINE"] = "1"

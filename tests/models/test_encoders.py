@@ -8,7 +8,11 @@ from superalign.errors import SuperalignError
 from superalign.models import packaged
 from superalign.models.encoder import encoder_names, get_encoder
 
-SLOW = {"gemma-270m", "smollm2-135m", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"}
+SLOW = {"gemma-270m", "smollm2-135m", "qwen-0.5b", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"}
+# qwen-1.5b runs the same code as qwen-0.5b (a packaged GGUF's hidden states); dequantizing it costs ~2 minutes
+# and 12 GB of memory, so the contract is checked on the 0.5B model only.
+CONTRACT = [n for n in encoder_names() if n != "qwen-1.5b"] + ["pca:5"]
+LLM_EXTRA = {"qwen-0.5b"}  # needs the LLM extra's packages (make llm)
 
 
 def _inputs_for(encoder):
@@ -17,11 +21,17 @@ def _inputs_for(encoder):
     return load_task("digits").subsample(40).inputs
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                  for n in encoder_names() + ["pca:5"]])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CONTRACT])
 def test_encoder_contract(name):
+    from superalign.errors import MissingDependencyError
+
     encoder = get_encoder(name)
     inputs = _inputs_for(encoder)
+    if name in LLM_EXTRA:
+        try:
+            encoder.path
+        except MissingDependencyError as exc:
+            pytest.skip(str(exc))
     seen = []
     features = encoder.encode(inputs, progress=seen.append)
     assert features.shape[0] == len(inputs) and features.ndim == 2 and features.shape[1] >= 5
