@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.models.encoder import get_encoder
-from superalign.w2s.method import METHODS
+from superalign.w2s.method import METHODS, method_config
 from superalign.w2s.pipeline import ExperimentConfig
 
 # The offline default: pairs whose weak-to-ceiling gap rests on 20-75 test examples per seed (measured
@@ -81,7 +81,7 @@ def _as_list(value: Any) -> list:
 
 
 def validate_names(configs: Iterable[ExperimentConfig]) -> None:
-    """Fail fast, before any work, on an unknown task, encoder or method name."""
+    """Fail fast, before any work, on an unknown task, encoder or method name, or a bad method option."""
     from superalign.data.registry import TASKS
 
     for config in configs:
@@ -89,4 +89,4 @@ def validate_names(configs: Iterable[ExperimentConfig]) -> None:
             TASKS.get(config.task)
         for name in [config.weak, config.strong, *config.intermediate]:
             get_encoder(name)
-        METHODS.get(config.method)
+        method_config(config.method, config.method_options)

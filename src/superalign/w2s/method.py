@@ -97,17 +97,21 @@ METHODS: Registry[type[Method]] = Registry("method", builtins="superalign.w2s.me
                                            entry_points="superalign.methods")
 
 
-def make_method(name: str, options: dict[str, Any] | None, context: MethodContext) -> Method:
+def method_config(name: str, options: dict[str, Any] | None) -> MethodConfig:
+    """The method's typed config from `options`; a bad option is one clear error line."""
     cls = METHODS.get(name)
     try:
-        config = cls.config_cls(**(options or {}))
+        return cls.config_cls(**(options or {}))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SuperalignError(
             f"method {name!r}: option {'.'.join(map(str, first['loc']))}: {first['msg']} "
             f"(options: {', '.join(cls.config_cls.model_fields) or 'none'})"
         ) from exc
-    return cls(config, context)
+
+
+def make_method(name: str, options: dict[str, Any] | None, context: MethodContext) -> Method:
+    return METHODS.get(name)(method_config(name, options), context)
 
 
 def method_names() -> list[str]:
