@@ -38,15 +38,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _fresh_prompt() -> str:
+    # A new first token every call: llama.cpp reuses a cached prompt prefix, which would time nothing.
+    return f"Run {time.perf_counter_ns()}. {PROMPT}"
+
+
 def timed_in_process(chat: LlamaCppChat, max_tokens: int) -> tuple[float, int, int]:
     llama = chat.llama
     start = time.perf_counter()
-    out = llama.create_completion(PROMPT, max_tokens=max_tokens, temperature=0.0)
+    out = llama.create_completion(_fresh_prompt(), max_tokens=max_tokens, temperature=0.0)
     return time.perf_counter() - start, out["usage"]["prompt_tokens"], out["usage"]["completion_tokens"]
 
 
 def timed_server(url: str, max_tokens: int) -> tuple[float, int, int]:
-    body = json.dumps({"prompt": PROMPT, "max_tokens": max_tokens, "temperature": 0.0}).encode()
+    body = json.dumps({"prompt": _fresh_prompt(), "max_tokens": max_tokens, "temperature": 0.0}).encode()
     request = urllib.request.Request(url + "/v1/completions", body, {"Content-Type": "application/json"})
     start = time.perf_counter()
     with urllib.request.urlopen(request, timeout=600) as response:

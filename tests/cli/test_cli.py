@@ -3,41 +3,44 @@
 import subprocess
 import sys
 
-from click.testing import CliRunner
+from typer.testing import CliRunner
 
-from superalign.cli.main import cli as app
+from superalign.cli.main import build_app
 
-runner = CliRunner()
+
+def invoke(args, **kwargs):
+    """Runs `superalign ARGS` in process, with only the named command imported (as the real entry point does)."""
+    return CliRunner().invoke(build_app(args[0]), args, **kwargs)
 
 
 def test_data_list_and_show():
-    result = runner.invoke(app, ["data", "list"])
+    result = invoke(["data", "list"])
     assert result.exit_code == 0
     for name in ["bbc-news", "bbc-sport-vs-tech", "breast-cancer", "digits", "fashion-mnist", "sciq", "anthropic-hh"]:
         assert name in result.output
-    shown = runner.invoke(app, ["data", "show", "bbc-news"])
+    shown = invoke(["data", "show", "bbc-news"])
     assert shown.exit_code == 0 and "weak_train" in shown.output and "business" in shown.output
 
 
 def test_embed_twice_second_from_cache():
-    first = runner.invoke(app, ["embed", "--task", "bbc-news", "--model", "minilm-l3"])
-    second = runner.invoke(app, ["embed", "--task", "bbc-news", "--model", "minilm-l3"])
+    first = invoke(["embed", "--task", "bbc-news", "--model", "minilm-l3"])
+    second = invoke(["embed", "--task", "bbc-news", "--model", "minilm-l3"])
     assert first.exit_code == 0 and second.exit_code == 0
     assert "from cache" in second.output and "(2225, 384)" in second.output
-    listing = runner.invoke(app, ["cache", "ls"])
+    listing = invoke(["cache", "ls"])
     assert "minilm-l3" in listing.output
 
 
 def test_run_then_results_and_export(runs_dir, tmp_path):
     args = ["run", "--task", "bbc-sport-vs-tech", "--weak", "minilm-l3", "--strong", "minilm-l6",
             "--method", "naive", "--method", "aux-conf", "--seeds", "2"]
-    result = runner.invoke(app, args)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     assert "PGR" in result.output and "aux-conf" in result.output
-    again = runner.invoke(app, args)
+    again = invoke(args)
     assert "4 runs (4 from the store, 0 failed)" in again.output
     out = tmp_path / "all.csv"
-    exported = runner.invoke(app, ["results", "--export", str(out)])
+    exported = invoke(["results", "--export", str(out)])
     assert exported.exit_code == 0 and out.read_text().count("\n") == 5
 
 
@@ -78,10 +81,10 @@ def test_decide_runs_the_examples():
     from pathlib import Path
 
     examples = Path(__file__).resolve().parents[2] / "examples" / "decision"
-    result = runner.invoke(app, ["decide", str(examples / "shutdown-manipulation.yaml"), "--rule", "myopic"])
+    result = invoke(["decide", str(examples / "shutdown-manipulation.yaml"), "--rule", "myopic"])
     assert result.exit_code == 0, result.output
     assert "pump" in result.output and "half-half" in result.output and "manipulate" in result.output
-    eu = runner.invoke(app, ["decide", str(examples / "timestep-vs-eu.yaml"), "--rule", "eu"])
+    eu = invoke(["decide", str(examples / "timestep-vs-eu.yaml"), "--rule", "eu"])
     assert "expected utility 6/5 < 9/5" in eu.output
     bad = _cli("decide", str(examples / "sweetening.yaml"), "--rule", "dms")
     assert bad.returncode == 2 and "did you mean 'dsm'" in bad.stderr
@@ -89,14 +92,31 @@ def test_decide_runs_the_examples():
 
 def test_eval_commands_print_and_save_figures(runs_dir, tmp_path):
     args = ["--task", "digits", "--weak", "pca:4", "--strong", "raw", "--out-dir", str(tmp_path)]
-    over = runner.invoke(app, ["eval", "overopt", *args])
+    over = invoke(["eval", "overopt", *args])
     assert over.exit_code == 0, over.output
     assert "measured peak n" in over.output and (tmp_path / "overopt-digits.png").exists()
-    cal = runner.invoke(app, ["eval", "calibration", *args])
+    cal = invoke(["eval", "calibration", *args])
     assert cal.exit_code == 0 and "ECE" in cal.output and (tmp_path / "reliability-digits.svg").exists()
-    cons = runner.invoke(app, ["eval", "consistency", "--task", "digits", "--weak", "pca:4", "--strong", "raw"])
+    cons = invoke(["eval", "consistency", "--task", "digits", "--weak", "pca:4", "--strong", "raw"])
     assert cons.exit_code == 0 and "AUROC inconsistency" in cons.output
     from superalign.runs.store import RunStore
 
     kinds = {r["kind"] for r in RunStore().records()}
     assert kinds >= {"eval-overopt", "eval-calibration", "eval-consistency"}
+
+
+def test_every_command_has_help_and_the_one_command_groups_stay_groups():
+    from superalign.cli.main import COMMANDS
+
+    top = _cli("--help")
+    assert top.returncode == 0 and all(name in top.stdout for name in COMMANDS)
+    assert _cli("dat", "list").returncode == 2 and "did you mean 'data'" in _cli("dat", "list").stderr
+    for name in COMMANDS:
+        result = invoke([name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+    methods = invoke(["methods", "list"], env={"COLUMNS": "200"})
+    assert methods.exit_code == 0, methods.output
+    assert "labels read" in methods.output and "strong-on-supervisor-labels" in methods.output
+    assert "supervisor-gt-strong" in methods.output
+    models = invoke(["models", "list"])
+    assert models.exit_code == 0 and "qwen-1.5b" in models.output

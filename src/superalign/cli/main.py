@@ -1,21 +1,23 @@
 """The `superalign` command: a thin layer over the library, one file per command (group).
 
-Commands are imported only when they run: `superalign --help` lists them from the table below without
-importing any (torch, transformers and scikit-learn stay unloaded), so start-up stays well under a second.
+Commands are imported only when they run: `superalign COMMAND ...` builds a Typer app holding that command
+alone, and `superalign --help` prints the table below without importing any (torch, transformers and
+scikit-learn stay unloaded), so start-up stays well under a second.
 A `SuperalignError` (bad input, missing package, unknown name) prints one line and exits 2;
 anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
-import click
 import typer
-import typer.main
 
 from superalign.errors import SuperalignError
+
+HELP = "superalign: a workbench for superalignment research."
 
 # name -> (module, attribute: a Typer group or a command function, one-line help for the command list)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -34,37 +36,44 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose commands are imported on first use."""
+def build_app(name: str | None = None) -> typer.Typer:
+    """A Typer app with the command `name` only (every command when None): only its module is imported."""
+    app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+    @app.callback()
+    def root() -> None:  # a callback keeps the app a group even with one command registered
+        pass
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
-            return None
-        module, attribute, _ = COMMANDS[name]
+    for command in [name] if name else COMMANDS:
+        module, attribute, _ = COMMANDS[command]
         target = getattr(importlib.import_module(module), attribute)
-        if not isinstance(target, typer.Typer):
-            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-            single.command(name)(target)
-            target = single
-        command = typer.main.get_command(target)
-        command.name = name
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=command)
+        else:
+            app.command(command)(target)
+    return app
 
 
-cli = LazyGroup(name="superalign", help="superalign: a workbench for superalignment research.",
-                context_settings={"help_option_names": ["-h", "--help"]}, no_args_is_help=True)
+def _print_help() -> None:
+    width = max(map(len, COMMANDS)) + 2
+    lines = ["Usage: superalign COMMAND [ARGS]...", "", f"  {HELP}", "", "Commands:"]
+    lines += [f"  {name.ljust(width)}{help_}" for name, (_, _, help_) in COMMANDS.items()]
+    lines += ["", "Run `superalign COMMAND --help` for a command's options."]
+    print("\n".join(lines))
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    name = next((a for a in args if not a.startswith("-")), None)
     try:
-        cli(standalone_mode=True)
+        if name is None:  # `superalign`, `superalign --help`: the table, without importing any command
+            _print_help()
+            sys.exit(0 if args else 2)
+        if name not in COMMANDS:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise SuperalignError(f"unknown command {name!r}; {hint}commands: {', '.join(COMMANDS)}")
+        build_app(name)(args=args, prog_name="superalign")
     except SuperalignError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
