@@ -76,11 +76,12 @@ def prefeaturize(configs: list[ExperimentConfig], progress: Callable[[], None] =
     from superalign.models.encoder import get_encoder
 
     cache = ActivationCache()
-    for (task_name, max_examples, encoder_name) in featurize_pairs(configs):
+    pairs = featurize_pairs(configs)
+    for (task_name, max_examples, encoder_name) in pairs:
         config = ExperimentConfig(task=task_name, max_examples=max_examples)
         cache.featurize(prepare_task(config), get_encoder(encoder_name))
         progress()
-    return len(featurize_pairs(configs))
+    return len(pairs)
 
 
 def featurize_pairs(configs: list[ExperimentConfig]) -> list[tuple[str, int, str]]:
