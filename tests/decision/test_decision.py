@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from superalign.decision.loader import load_tree
 from superalign.decision.plans import Plan, candidate_plans, lottery, mixed_plans, outcome_lottery, pure_plans
-from superalign.decision.pumps import find_pumps, manipulates_shutdown, shutdown_by_observation
-from superalign.decision.relations import expected_utility, stochastically_dominates, timestep_dominates
+from superalign.decision.pumps import cross_relation, find_pumps, manipulates_shutdown, shutdown_by_observation
+from superalign.decision.relations import (expected_utility, stochastically_dominates, timestep_dominates,
+                                           timestep_length_dominates)
 from superalign.decision.rules import decide
 from superalign.decision.tree import Chance, Decision, DecisionTree, Preferences, Terminal
 from superalign.errors import SuperalignError
@@ -36,11 +37,55 @@ def test_shutdown_manipulation_lotteries_are_exact(shutdown):
     assert outcome_lottery(lottery(tree.root, plans["manipulate"])) == {"L": F(1, 2), "S": F(1, 2)}
 
 
-def test_manipulating_plan_dominates_under_both_relations(shutdown):
+def test_manipulating_plan_dominates_under_stochastic_and_length_conditioned_relations(shutdown):
+    """Conditional totals at length 2: 'manipulate' 3 (only L), 'half-half' (9/20*3 + 1/20*2)/(1/2) = 29/10."""
     tree, plans = shutdown
     x, y = lottery(tree.root, plans["manipulate"]), lottery(tree.root, plans["half-half"])
     assert stochastically_dominates(x, y, tree.preferences) and not stochastically_dominates(y, x, tree.preferences)
-    assert timestep_dominates(x, y) and not timestep_dominates(y, x)
+    assert timestep_length_dominates(x, y) and not timestep_length_dominates(y, x)
+    assert _names(decide("timestep-length", [plans["manipulate"], plans["half-half"]], tree)) == {"manipulate"}
+
+
+def test_timestep_dominance_needs_the_exogenous_button(shutdown):
+    """Here the agent chooses its own length: there is no press time to condition on, and the error says so."""
+    tree, plans = shutdown
+    with pytest.raises(SuperalignError, match="button: true"):
+        decide("timestep", list(plans.values()), tree)
+
+
+@pytest.fixture
+def button():
+    tree, plans = load_tree(EXAMPLES / "shutdown-button.yaml")
+    return tree, {p.label: p for p in plans}
+
+
+def test_exogenous_button_timestep_dominance_rejects_manipulation(button):
+    """Conditional on a press at 1: leave-alone 1, manipulate 9/10. Never pressed: leave-alone
+    (9/20*3 + 1/20*2)/(1/2) = 29/10, manipulate (81/100*29/10 + 1/100*19/10)/(82/100) = 1184/410 < 29/10."""
+    tree, plans = button
+    candidates = candidate_plans(tree.root, plans.values())
+    leave, manipulate = lottery(tree.root, plans["leave-alone"]), lottery(tree.root, plans["manipulate"])
+    assert timestep_dominates(leave, manipulate) and not timestep_dominates(manipulate, leave)
+    static = decide("timestep", candidates, tree)
+    assert plans["manipulate"] in static.rejected and plans["leave-alone"] in static.chosen
+    # Conditioning on the press time alone still lets the whole-plan comparison reward inviting the press
+    # after bad news (it raises the never-pressed average by selection); node by node, paying is dominated.
+    assert "after-lucky=leave, after-unlucky=invite" in _names(static)
+    for rule in ("dsm", "myopic", "sophisticated"):
+        assert _names(decide(rule, candidates, tree, base="timestep")) == {"leave-alone"}, rule
+
+
+def test_pumps_use_the_agents_own_relation(shutdown):
+    """An EU maximiser that timestep dominance faults is not pumped; nor is DSM by a relation it does not hold."""
+    tree, _ = load_tree(EXAMPLES / "timestep-vs-eu.yaml")
+    plans = pure_plans(tree.root)
+    assert find_pumps(tree, "eu", plans) == []
+    assert [(p.chosen.describe(), p.dominating.describe(), p.relation) for p in cross_relation(tree, "eu", plans)] == \
+        [("start=block", "start=leave", "timestep-length")]
+    tree, named = shutdown
+    candidates = pure_plans(tree.root) + list(named.values())
+    assert find_pumps(tree, "dsm", candidates) == []
+    assert all(p.relation != "stochastic" for p in cross_relation(tree, "dsm", candidates))
 
 
 @pytest.mark.parametrize("rule", ["dsm", "resolute"])
@@ -78,8 +123,8 @@ def test_timestep_dominance_versus_expected_utility():
     assert expected_utility(lottery(tree.root, leave), tree.preferences) == F(6, 5)
     assert expected_utility(lottery(tree.root, block), tree.preferences) == F(9, 5)
     assert _names(decide("eu", [leave, block], tree)) == {"start=block"}
-    assert _names(decide("timestep", [leave, block], tree)) == {"start=leave"}
-    assert timestep_dominates(lottery(tree.root, leave), lottery(tree.root, block))
+    assert _names(decide("timestep-length", [leave, block], tree)) == {"start=leave"}
+    assert timestep_length_dominates(lottery(tree.root, leave), lottery(tree.root, block))
 
 
 # --- each rule on small trees solved by hand ---------------------------------------------------
@@ -101,6 +146,28 @@ def test_dynamic_rules_on_the_sweetening_tree():
     pump = find_pumps(tree, "myopic", plans)
     assert [(p.chosen.describe(), p.relation) for p in pump] == [(bad, "stochastic")]
     assert find_pumps(tree, "dsm", plans) == []
+
+
+def _deep_button_tree():
+    """Three decision nodes; every option ends at the button (press at 1 or never), totals as given."""
+    def button(name, p, short, long):
+        return Chance(name, (("1", p, Terminal("o", 1, F(short), True, "1")),
+                             ("never", 1 - p, Terminal("o", 2, F(long), False, "never"))), button=True)
+    d4 = Decision("d4", (("x", button("b5", F(2, 5), 3, 6)), ("y", button("b6", F(2, 5), 6, 1))))
+    d7 = Decision("d7", (("x", button("b8", F(7, 10), 0, 6)), ("y", button("b9", F(9, 10), 5, 5))))
+    root = Decision("d1", (("x", button("b2", F(3, 10), 1, 5)), ("y", Chance("c3", (("h", F(7, 10), d4), ("t", F(3, 10), d7))))))
+    return DecisionTree(root, Preferences())
+
+
+def test_dsm_is_applied_node_by_node():
+    """Timestep base. Ex ante (from d1) only plans taking 'y' are maximal, and at d4 none of their
+    continuations is maximal there (mixing d4 and d7 by chance changes the conditional averages), so the
+    agent falls back to what is maximal at d4, at d4 only; at d7 it still continues a plan maximal ex ante.
+    The global reading (fall back everywhere once one node fails) also allowed d1=y, d4=x, d7=x."""
+    tree = _deep_button_tree()
+    plans = pure_plans(tree.root)
+    assert _names(decide("dsm", plans, tree, base="timestep")) == {
+        "d1=y, d4=y, d7=x", "d1=y, d4=x, d7=y", "d1=y, d4=x, d7=x", "d1=y, d4=y, d7=y"}
 
 
 def test_sophisticated_differs_from_myopic_when_the_future_self_is_predictable():
@@ -171,9 +238,7 @@ def test_with_complete_preferences_eu_optimal_plans_are_never_dominated(u, p1, p
         value = expected_utility(lottery(tree.root, rejected), prefs)
         dominators = [q for q in plans if stochastically_dominates(lottery(tree.root, q), lottery(tree.root, rejected), prefs)]
         assert dominators and all(expected_utility(lottery(tree.root, q), prefs) >= value for q in dominators)
-    for rule in ("eu", "statewise", "stochastic", "timestep", "myopic", "sophisticated", "resolute", "dsm"):
-        if rule == "timestep":
-            continue  # these terminals carry no lengths
+    for rule in ("eu", "statewise", "stochastic", "myopic", "sophisticated", "resolute", "dsm"):
         verdict = decide(rule, plans, tree)
         assert not set(verdict.chosen) & set(verdict.rejected)  # never choose what it marks dominated
         assert len(verdict.chosen) + len(verdict.rejected) == len(plans) and verdict.chosen

@@ -12,8 +12,9 @@ from rich.table import Table
 from superalign.cli.console import out
 from superalign.decision.loader import load_tree
 from superalign.decision.plans import candidate_plans, lottery, outcome_lottery
-from superalign.decision.pumps import find_pumps, manipulates_shutdown, shutdown_by_observation
-from superalign.decision.rules import RULES, decide
+from superalign.decision.pumps import (cross_relation, find_pumps, manipulates_shutdown, own_relation,
+                                       shutdown_by_observation)
+from superalign.decision.rules import RULES, STATIC, decide
 
 
 def _fmt(dist) -> str:
@@ -22,7 +23,7 @@ def _fmt(dist) -> str:
 
 def decide_command(
     tree_file: Annotated[Path, typer.Argument(help="decision tree YAML (see examples/decision/)")],
-    rule: Annotated[str, typer.Option(help="eu, statewise, stochastic, timestep, myopic, sophisticated, resolute, dsm")] = "dsm",
+    rule: Annotated[str, typer.Option(help="eu, statewise, stochastic, timestep, timestep-length, myopic, sophisticated, resolute, dsm")] = "dsm",
     base: Annotated[str, typer.Option(help="the static rule a dynamic rule applies at each node")] = "stochastic",
     grid: Annotated[int, typer.Option(help="also consider mixed plans with probabilities i/q, q <= GRID (0 = none)")] = 0,
 ) -> None:
@@ -33,7 +34,7 @@ def decide_command(
     plans = candidate_plans(tree.root, named, grid)
     verdict = decide(rule, plans, tree, base)
     table = Table("plan", "choosable", "outcome lottery", "P(shutdown | observation)", "why not",
-                  title=f"{tree.name}: rule {rule}" + (f" (base {base})" if rule not in ("eu", "statewise", "stochastic", "timestep") else ""))
+                  title=f"{tree.name}: rule {rule}" + (f" (base {base})" if rule not in STATIC else ""))
     shown = verdict.chosen + [p for p in plans if p in verdict.rejected]
     for plan in shown[:60]:
         table.add_row(escape(plan.describe()), "yes" if plan in verdict.chosen else "no",
@@ -42,13 +43,16 @@ def decide_command(
     out.print(table)
     if len(shown) > 60:
         out.print(f"... {len(shown) - 60} more plans not shown")
+    own = own_relation(rule, base)
     pumps = find_pumps(tree, rule, plans, base)
-    if pumps:
-        for pump in pumps:
-            out.print(f"[bold red]pump[/]: the rule allows {escape(pump.chosen.describe())!r}, which is "
-                      f"{pump.relation}-dominated ex ante by {escape(pump.dominating.describe())!r}")
-    else:
-        out.print("no pump: every plan the rule allows is undominated ex ante among the candidates")
+    for pump in pumps:
+        out.print(f"[bold red]pump[/] (by the agent's own relation, {own}): the rule allows "
+                  f"{escape(pump.chosen.describe())!r}, which {escape(pump.dominating.describe())!r} beats ex ante")
+    if not pumps:
+        out.print(f"no pump: by the agent's own relation ({own}) no candidate beats a plan the rule allows ex ante")
+    for other in cross_relation(tree, rule, plans, base):
+        out.print(f"cross-relation (not a pump; the agent does not hold {other.relation}): "
+                  f"{escape(other.dominating.describe())!r} {other.relation}-dominates the allowed {escape(other.chosen.describe())!r}")
     manipulating = [p for p in verdict.chosen if manipulates_shutdown(tree, p)]
     if manipulating:
         out.print(f"shutdown manipulation: {len(manipulating)} choosable plan(s) make P(shutdown) depend on what the "

@@ -20,7 +20,17 @@ def number(value: Any, where: str) -> Fraction:
         raise SuperalignError(f"{where}: {value!r} is not a number or fraction like 9/10") from exc
 
 
-def build_node(spec: Any, where: str) -> Node:
+def _has_button(spec: Any) -> bool:
+    if isinstance(spec, dict):
+        return bool(spec.get("button")) or any(_has_button(v) for v in spec.values())
+    if isinstance(spec, list):
+        return any(_has_button(v) for v in spec)
+    return False
+
+
+def build_node(spec: Any, where: str, pressed: str | None = None) -> Node:
+    """`pressed`: when the button was pressed on the way here ("never" until a button node says otherwise,
+    in a tree that has one; None in a tree without a button)."""
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: a node must be a mapping with 'decision', 'chance' or 'outcome'")
     if "outcome" in spec:
@@ -31,16 +41,24 @@ def build_node(spec: Any, where: str) -> Node:
                 raise SuperalignError(f"{where}: 'per_step' needs a 'length'")
             total = number(spec["per_step"], where) * int(length)
         return Terminal(str(spec["outcome"]), None if length is None else int(length),
-                        None if total is None else number(total, where), bool(spec.get("shutdown", False)))
+                        None if total is None else number(total, where), bool(spec.get("shutdown", False)), pressed)
     if "decision" in spec:
         options = spec.get("options") or {}
-        return Decision(str(spec["decision"]), tuple((str(a), build_node(n, f"{where}/{a}")) for a, n in options.items()))
+        return Decision(str(spec["decision"]),
+                        tuple((str(a), build_node(n, f"{where}/{a}", pressed)) for a, n in options.items()))
     if "chance" in spec:
+        button = bool(spec.get("button", False))
         branches = []
         for i, b in enumerate(spec.get("branches") or []):
-            label = str(b.get("label", i))
-            branches.append((label, number(b.get("p"), f"{where}/{label}"), build_node(b.get("then"), f"{where}/{label}")))
-        return Chance(str(spec["chance"]), tuple(branches))
+            label = str(b.get("label", b.get("press", i)))
+            press = pressed
+            if button:
+                if "press" not in b:
+                    raise SuperalignError(f"{where}/{label}: a branch of the button node needs 'press' "
+                                          "(the timestep the button is pressed, or 'never')")
+                press = str(b["press"])
+            branches.append((label, number(b.get("p"), f"{where}/{label}"), build_node(b.get("then"), f"{where}/{label}", press)))
+        return Chance(str(spec["chance"]), tuple(branches), button)
     raise SuperalignError(f"{where}: a node needs one of 'decision', 'chance' or 'outcome' (keys: {sorted(spec)})")
 
 
@@ -73,7 +91,7 @@ def load_tree(path: Path) -> tuple[DecisionTree, list[Plan]]:
     spec = read_yaml(path, "decision tree")
     if not isinstance(spec, dict) or "tree" not in spec:
         raise SuperalignError(f"{path}: expected a mapping with 'tree' (and 'preferences', optional 'plans')")
-    tree = DecisionTree(build_node(spec["tree"], "tree"), build_preferences(spec.get("preferences")),
+    tree = DecisionTree(build_node(spec["tree"], "tree", "never" if _has_button(spec["tree"]) else None), build_preferences(spec.get("preferences")),
                         name=str(spec.get("name", path.stem)))
     names = [d.name for d in tree.decision_nodes()]
     if len(set(names)) != len(names):

@@ -1,6 +1,7 @@
 """Decision rules: which plans are choosable, with a reason for every rejected one.
 
-Static rules compare whole plans from one node: `eu`, `statewise`, `stochastic`, `timestep`.
+Static rules compare whole plans from one node: `eu`, `statewise`, `stochastic`, `timestep` (conditioning
+on the button-press time) and `timestep-length` (conditioning on trajectory length: the flawed variant).
 Dynamic rules say what an agent that chooses node by node ends up doing, with a static rule as its
 base (default `stochastic`): `myopic`, `sophisticated`, `resolute`, `dsm` (Dynamic Strong Maximality).
 """
@@ -11,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from superalign.decision.plans import Plan, lottery, reached
-from superalign.decision.relations import expected_utility, stochastically_dominates, timestep_dominates
+from superalign.decision.relations import (expected_utility, stochastically_dominates, timestep_dominates,
+                                           timestep_length_dominates)
 from superalign.decision.tree import Chance, Decision, DecisionTree, Node, Terminal, walk
 from superalign.errors import SuperalignError
 from superalign.registry import Registry
 
-STATIC = ("eu", "statewise", "stochastic", "timestep")
+STATIC = ("eu", "statewise", "stochastic", "timestep", "timestep-length")
 DYNAMIC = ("myopic", "sophisticated", "resolute", "dsm")
 
 
@@ -101,6 +103,8 @@ def static_verdict(rule: str, plans: list[Plan], node: Node, tree: DecisionTree)
         return _by_dominance(plans, node, lambda x, y: stochastically_dominates(x, y, tree.preferences), "stochastically")
     if rule == "timestep":
         return _by_dominance(plans, node, timestep_dominates, "timestep")
+    if rule == "timestep-length":
+        return _by_dominance(plans, node, timestep_length_dominates, "timestep-length")
     raise SuperalignError(f"unknown static rule {rule!r}; use one of {', '.join(STATIC)}")
 
 
@@ -113,6 +117,8 @@ def strictly_dominates(base: str, tree: DecisionTree, node: Node, x: Plan, y: Pl
         return stochastically_dominates(lx, ly, tree.preferences)
     if base == "timestep":
         return timestep_dominates(lx, ly)
+    if base == "timestep-length":
+        return timestep_length_dominates(lx, ly)
     if base == "statewise":
         verdict = _statewise([x, y], node, tree)
         return y in verdict.rejected
@@ -181,23 +187,56 @@ def dynamic_verdict(rule: str, plans: list[Plan], tree: DecisionTree, base: str 
     return verdict
 
 
+def _earlier_decision(node: Node, parent: str | None = None, out: dict | None = None) -> dict[str, str | None]:
+    """Each decision node -> the nearest decision node above it (None for the first)."""
+    out = {} if out is None else out
+    if isinstance(node, Decision):
+        out[node.name] = parent
+        for _, child in node.options:
+            _earlier_decision(child, node.name, out)
+    elif isinstance(node, Chance):
+        for _, _, child in node.branches:
+            _earlier_decision(child, parent, out)
+    return out
+
+
+START = "<start>"
+
+
 def _dsm(plans: list[Plan], tree: DecisionTree, base: str) -> Verdict:
-    """Dynamic Strong Maximality: at each node, among the continuations maximal there, keep those whose
-    whole plan is not strictly dominated by another plan available at an earlier node; if none is left,
-    fall back to the continuations maximal there."""
-    node_allowed = _node_maximal(plans, tree, base)
-    locally = [p for p in plans if _follows(p, node_allowed, tree)]
-    ex_ante = static_verdict(base, plans, tree.root, tree)
-    consistent = [p for p in locally if p in set(ex_ante.chosen)]
-    chosen = consistent or locally
-    verdict = Verdict(chosen)
+    """Dynamic Strong Maximality, node by node (Thornley; Petersen's formal statement).
+
+    At each decision node the permissible continuations are those maximal there under the base relation
+    that continue a plan permissible at the decision node before it (or ex ante, at the start) and reaching
+    this one; only where no such plan is maximal here does the agent fall back to everything maximal here,
+    and only at this node (the global reading dropped the earlier plans everywhere once one node failed).
+    """
+    earlier = _earlier_decision(tree.root)
+    # The start, before nature's first move, is a planning point too: the agent's first choice continues a
+    # plan that was maximal ex ante (this is how DSM agents come to adopt the 4/9 plan, Thornley).
+    permissible: dict[str, list[Plan]] = {START: static_verdict(base, plans, tree.root, tree).chosen}
+    fell_back: set[str] = set()
+    for d in tree.decision_nodes():  # pre-order: a node's earlier node is settled before it
+        below = [n.name for n in walk(d) if isinstance(n, Decision)]
+        maximal = static_verdict(base, _unique(_continuations(plans, tree, d.name).values()), d, tree).chosen
+        before = earlier[d.name] or START
+        start = tree.root if before == START else tree.node(before)
+        carried = {c.restricted(below).choices for c in permissible[before] if reached(start, c).get(d.name, 0) > 0}
+        kept = [c for c in maximal if c.choices in carried]
+        if not kept:
+            fell_back.add(d.name)
+        permissible[d.name] = kept or maximal
+    # The agent acts node by node: at each node it takes an action that some permissible continuation takes.
+    allowed = {d.name: {_choice_at(c, d.name) for c in permissible[d.name]} for d in tree.decision_nodes()}
+    verdict = Verdict([])
     for p in plans:
-        if p in set(chosen):
+        if _follows(p, allowed, tree):
+            verdict.chosen.append(p)
             continue
-        if p not in set(locally):
-            verdict.rejected[p] = "not maximal at a node it reaches"
-        else:
-            verdict.rejected[p] = ex_ante.rejected.get(p, "dominated ex ante")
+        bad = next(n for n, pr in reached(tree.root, p).items() if pr > 0 and _choice_at(p, n) not in allowed[n])
+        why = "not maximal there" if bad in fell_back else "not maximal there, or not continuing a plan permissible before it"
+        action = ", ".join(f"{a}: {q}" if q != 1 else a for a, q in _choice_at(p, bad))
+        verdict.rejected[p] = f"dsm: '{action}' at {bad!r} is not permissible ({why})"
     return verdict
 
 

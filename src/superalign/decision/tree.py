@@ -3,9 +3,13 @@
 Nodes:
     Decision(name, options: {action: node})        the agent chooses
     Chance(name, branches: [(label, p, node)])      nature chooses; p are Fractions summing to 1
-    Terminal(outcome, length, total, shutdown)      an outcome with its trajectory length (shutdown time),
-                                                    its sum-total of per-timestep utility, and whether the
-                                                    agent was shut down there
+    Terminal(outcome, length, total, shutdown,      an outcome with its trajectory length, its sum-total of
+             pressed)                               per-timestep utility, whether the agent was shut down
+                                                    there, and when the shutdown button was pressed on the
+                                                    way ("never" if not; None in a tree without a button)
+A chance node marked as the button (`button: true` in YAML) is the overseer pressing the shutdown button:
+its branches say when (`press: 1`, `press: never`). It is exogenous, outside the agent's choice, which is
+what timestep dominance conditions on (Thornley).
 Preferences: a strict partial order over outcome names (pairs `a > b`, transitively closed, incomparable
 pairs left out), or a utility per outcome (a complete order).
 """
@@ -28,16 +32,14 @@ class Terminal:
     length: int | None = None
     total: Fraction | None = None
     shutdown: bool = False
-
-    @property
-    def key(self) -> tuple:
-        return (self.outcome, self.length, self.total)
+    pressed: str | None = None
 
 
 @dataclass(frozen=True)
 class Chance:
     name: str
     branches: tuple[tuple[str, Fraction, Node], ...]  # (label, probability, child)
+    button: bool = False  # the overseer's shutdown button: branch labels are press times
 
     def __post_init__(self) -> None:
         total = sum(p for _, p, _ in self.branches)
@@ -107,6 +109,10 @@ class DecisionTree:
 
     def outcomes(self) -> list[str]:
         return sorted({n.outcome for n in walk(self.root) if isinstance(n, Terminal)})
+
+    @property
+    def has_button(self) -> bool:
+        return any(isinstance(n, Chance) and n.button for n in walk(self.root))
 
     def node(self, name: str) -> Node:
         for n in walk(self.root):
