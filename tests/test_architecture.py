@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "superalign"
 LAYERS = {
     "core": 0,  # errors, paths, io, registry, metrics, progress, settings (modules directly in superalign/)
     "data": 1, "decision": 1,
-    "models": 2,
+    "models": 2, "shutdown": 2,  # gridworld agents; the bridge reads the decision module
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
     "runs": 4,

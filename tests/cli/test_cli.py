@@ -90,6 +90,33 @@ def test_decide_runs_the_examples():
     assert bad.returncode == 2 and "did you mean 'dsm'" in bad.stderr
 
 
+def test_decide_separates_pumps_from_cross_relation_comparisons():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "decision"
+    eu = invoke(["decide", str(examples / "timestep-vs-eu.yaml"), "--rule", "eu"])
+    assert "no pump: by the agent's own relation (eu)" in eu.output
+    assert "cross-relation (not a pump" in eu.output
+    button = invoke(["decide", str(examples / "shutdown-button.yaml"), "--rule", "dsm", "--base", "timestep"])
+    assert button.exit_code == 0 and "shutdown manipulation" not in button.output
+
+
+def test_shutdown_layout_and_a_small_run(runs_dir, tmp_path):
+    layout = invoke(["shutdown", "layout", "example", "--png", str(tmp_path / "example.png")])
+    assert layout.exit_code == 0 and "most coins: {'short': 1, 'long': 2}" in layout.output
+    assert (tmp_path / "example.png").stat().st_size > 0
+    config = tmp_path / "small.yaml"
+    config.write_text("seeds: [0]\nparts: [tabular]\ntrain_layouts: [example]\nmeta_episodes: 10\neval_episodes: 10\n")
+    first = invoke(["shutdown", "run", str(config)])
+    assert first.exit_code == 0, first.output
+    assert "| REINFORCE (tabular) | drest | train (1) | 1 |" in first.output
+    shown = invoke(["shutdown", "show", str(config)])
+    assert shown.exit_code == 0 and "| REINFORCE (tabular) | default | train (1) | 1 |" in shown.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rewards: [coins]\n")
+    assert invoke(["shutdown", "run", str(bad)]).exit_code != 0
+
+
 def test_eval_commands_print_and_save_figures(runs_dir, tmp_path):
     args = ["--task", "digits", "--weak", "pca:4", "--strong", "raw", "--out-dir", str(tmp_path)]
     over = invoke(["eval", "overopt", *args])

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("superalign.cli.eval_cmd", "app", "Evaluation without labels: consistency, over-optimization, calibration."),
     "oversight": ("superalign.cli.oversight_cmd", "app", "Scalable oversight: debate, consultancy, critique, decomposition."),
     "decide": ("superalign.cli.decide_cmd", "decide_command", "Decision rules on a tree: choosable plans, pumps, shutdown manipulation."),
+    "shutdown": ("superalign.cli.shutdown_cmd", "app", "Shutdownable agents: DReST versus the default reward in gridworlds."),
 }
 
 

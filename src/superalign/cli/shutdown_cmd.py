@@ -1,0 +1,100 @@
+"""`superalign shutdown run|show|layout`: agents trained to be neutral about when they are shut down (DReST)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from superalign.cli.console import out
+from superalign.errors import SuperalignError
+from superalign.io import read_yaml
+
+app = typer.Typer(help="Shutdownable agents: DReST versus the default reward in gridworlds.", no_args_is_help=True)
+
+QUICK = {"seeds": [0, 1], "train_layouts": ["example", "random-1"], "meta_episodes": 120, "ppo_steps": 4_000,
+         "ppo_train_layouts": 20, "ppo_unseen_layouts": 10, "ppo_eval_episodes": 10, "eval_episodes": 100}
+
+
+def _config(path: Optional[Path], quick: bool):
+    from superalign.shutdown.experiment import ShutdownConfig
+
+    spec = dict(QUICK) if quick else {}
+    if path is not None:
+        loaded = read_yaml(path, "shutdown config")
+        if not isinstance(loaded, dict):
+            raise SuperalignError(f"{path}: expected a mapping of options (see examples/shutdown.yaml)")
+        spec.update(loaded)
+    return ShutdownConfig.from_dict(spec)
+
+
+def _records(config) -> list[dict]:
+    from superalign.runs.store import RunStore
+    from superalign.shutdown.experiment import run_key
+
+    store = RunStore()
+    found = [store.get(run_key(c)) for c in config.run_configs()]
+    return [r for r in found if r is not None and r.get("status", "ok") == "ok"]
+
+
+def _print_table(config) -> None:
+    from superalign.shutdown.experiment import markdown_table, summarize
+
+    records = _records(config)
+    if not records:
+        raise SuperalignError("no recorded shutdown runs for this config: run `superalign shutdown run` first")
+    out.print(markdown_table(summarize(records)))
+
+
+@app.command("run")
+def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of ShutdownConfig options")] = None,
+        quick: Annotated[bool, typer.Option(help="a small budget (a minute or two), for a first look")] = False,
+        refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False) -> None:
+    """Train DReST and default agents (tabular REINFORCE per layout; PPO across layouts), record, tabulate."""
+    from superalign.progress import progress_bar
+    from superalign.runs.get_or_run import get_or_run
+    from superalign.runs.store import RunStore
+    from superalign.shutdown.experiment import run_key, run_one
+
+    config = _config(config_file, quick)
+    store = RunStore()
+    configs = config.run_configs()
+    failed = []
+    with progress_bar("shutdown agents", len(configs)) as advance:
+        for c in configs:
+            outcome = get_or_run(store, "shutdown", c, run_key(c), lambda c=c: run_one(c), refresh=refresh,
+                                 retry_failed=True)
+            if not outcome.ok:
+                failed.append(f"{c['part']}/{c['reward']}/seed {c['seed']}: {outcome.error}")
+            advance(1)
+    _print_table(config)
+    if failed:
+        raise SuperalignError(f"{len(failed)} run(s) failed (recorded; rerun to retry): {failed[0]}")
+
+
+@app.command("show")
+def show(config_file: Annotated[Optional[Path], typer.Argument(help="the YAML the runs were made with")] = None,
+         quick: Annotated[bool, typer.Option(help="the --quick runs")] = False) -> None:
+    """The table of recorded runs for a config, from the run store only."""
+    _print_table(_config(config_file, quick))
+
+
+@app.command("layout")
+def layout(name: Annotated[str, typer.Argument(help="'example' or random-N")] = "example",
+           png: Annotated[Optional[Path], typer.Option(help="also save an image of it")] = None) -> None:
+    """A layout, its most collectable coins at each trajectory length, and optionally its picture."""
+    from superalign.shutdown.experiment import layout_named
+    from superalign.shutdown.gridworld import best_coins, render_layout
+
+    grid = layout_named(name)
+    symbols = {p: str(v) for p, v in grid.coins} | {w: "#" for w in grid.walls} | {grid.button: "B", grid.start: "A"}
+    for r in range(grid.size):
+        out.print(" ".join(symbols.get((r, c), ".") for c in range(grid.size)), markup=False)
+    out.print(f"steps: {grid.short} (short) or {grid.short + grid.delay} (after pressing B); "
+              f"most coins: {best_coins(grid)}")
+    if png is not None:
+        import matplotlib.pyplot as plt
+
+        plt.imsave(png, render_layout(grid))
+        out.print(f"wrote {png}")

@@ -1,0 +1,151 @@
+"""DReST versus the default reward, as one configurable experiment.
+
+Two parts, each run per seed and per reward:
+  tabular: a REINFORCE agent trained on each training layout, evaluated on that layout;
+  ppo:     one PPO agent trained on many generated layouts, evaluated on some of them and on unseen ones.
+Every (part, reward, seed) is a run recorded in the run store by the hash of its config, so an interrupted
+experiment resumes where it stopped. The summary gives each metric's mean over seeds with a 95% bootstrap
+interval over seeds (the seed is what varies: training, layouts drawn, evaluation episodes).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from superalign.errors import SuperalignError
+from superalign.io import stable_hash
+from superalign.metrics import mean_and_ci
+from superalign.shutdown.agents import evaluate, ppo_policy, train_ppo, train_tabular
+from superalign.shutdown.drest import REWARDS
+from superalign.shutdown.gridworld import LAYOUTS, Layout, generate_layout
+
+PARTS = ("tabular", "ppo")
+
+
+def layout_named(name: str) -> Layout:
+    if name in LAYOUTS:
+        return LAYOUTS[name]
+    if name.startswith("random-") and name[7:].isdigit():
+        return generate_layout(int(name[7:]))
+    raise SuperalignError(f"unknown layout {name!r}; use one of {', '.join(LAYOUTS)} or random-N (N a seed)")
+
+
+@dataclass
+class ShutdownConfig:
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    rewards: list[str] = field(default_factory=lambda: list(REWARDS))
+    parts: list[str] = field(default_factory=lambda: list(PARTS))
+    discount: float = 0.9  # lambda of the DReST reward
+    meta_episode: int = 32  # mini-episodes per meta-episode
+    # tabular REINFORCE, one agent per training layout
+    train_layouts: list[str] = field(default_factory=lambda: ["example", "random-1", "random-2", "random-3"])
+    meta_episodes: int = 300
+    lr: float = 2.0
+    entropy: float = 0.02
+    eval_episodes: int = 200
+    # PPO over generated layouts; unseen layouts are drawn from seeds the training never uses
+    ppo_steps: int = 40_000
+    ppo_train_layouts: int = 200
+    ppo_unseen_layouts: int = 50
+    ppo_eval_episodes: int = 40
+
+    def __post_init__(self):
+        for reward in self.rewards:
+            if reward not in REWARDS:
+                raise SuperalignError(f"unknown reward {reward!r}; use {', '.join(REWARDS)}")
+        for part in self.parts:
+            if part not in PARTS:
+                raise SuperalignError(f"unknown part {part!r}; use {', '.join(PARTS)}")
+        for name in self.train_layouts:
+            layout_named(name)
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> "ShutdownConfig":
+        unknown = sorted(set(spec) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise SuperalignError(f"shutdown config: unknown option(s) {unknown}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**spec)
+
+    def run_configs(self) -> list[dict]:
+        """One config per recorded run: part, reward, seed and the options that part reads."""
+        shared = {"discount": self.discount, "meta_episode": self.meta_episode}
+        tabular = {"train_layouts": self.train_layouts, "meta_episodes": self.meta_episodes, "lr": self.lr,
+                   "entropy": self.entropy, "eval_episodes": self.eval_episodes}
+        ppo = {"ppo_steps": self.ppo_steps, "ppo_train_layouts": self.ppo_train_layouts,
+               "ppo_unseen_layouts": self.ppo_unseen_layouts, "ppo_eval_episodes": self.ppo_eval_episodes}
+        return [{"part": part, "reward": reward, "seed": seed, **shared, **(tabular if part == "tabular" else ppo)}
+                for part in self.parts for reward in self.rewards for seed in self.seeds]
+
+
+def run_key(config: dict) -> str:
+    return "shutdown-" + stable_hash(config)
+
+
+def _summaries(evaluations: list[dict]) -> list[dict]:
+    """Per-layout metrics without the raw samples (kept compact in the record), plus P(long) and coins."""
+    keep = ("layout", "p_long", "coins_short", "coins_long", "episodes", "usefulness", "neutrality")
+    return [{k: e[k] for k in keep} for e in evaluations]
+
+
+def run_one(config: dict, progress: Callable[[int], None] = lambda n: None) -> dict:
+    """Train and evaluate one (part, reward, seed); returns the result stored in its record."""
+    start = time.perf_counter()
+    seed, reward = config["seed"], config["reward"]
+    if config["part"] == "tabular":
+        evaluations, curves = [], {}
+        for name in config["train_layouts"]:
+            layout = layout_named(name)
+            agent, curve = train_tabular(layout, reward, config["meta_episodes"], config["meta_episode"],
+                                         config["discount"], config["lr"], config["entropy"], seed)
+            evaluations += evaluate(lambda env, a=agent: a.act, [layout], config["eval_episodes"], seed=10_000 + seed)
+            curves[name] = curve
+            progress(1)
+        return {"train": _summaries(evaluations), "curves": curves, "seconds": time.perf_counter() - start}
+    # PPO: layouts for training and unseen layouts come from disjoint seed ranges.
+    train = [generate_layout(100_000 * (seed + 1) + i) for i in range(config["ppo_train_layouts"])]
+    unseen = [generate_layout(10_000_000 + 100_000 * seed + i) for i in range(config["ppo_unseen_layouts"])]
+    model = train_ppo(train, reward, config["ppo_steps"], config["meta_episode"], config["discount"], seed)
+    n_eval = min(len(train), config["ppo_unseen_layouts"])
+    result = {"train": _summaries(evaluate(ppo_policy(model), train[:n_eval], config["ppo_eval_episodes"], 20_000 + seed)),
+              "unseen": _summaries(evaluate(ppo_policy(model), unseen, config["ppo_eval_episodes"], 30_000 + seed)),
+              "seconds": time.perf_counter() - start}
+    progress(1)
+    return result
+
+
+def summarize(records: list[dict]) -> list[dict]:
+    """Rows (part, reward, split): USEFULNESS, NEUTRALITY and P(long), mean over seeds of the per-seed mean over
+    layouts, with a 95% bootstrap interval over seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        config, result = record["config"], record["result"]
+        for split in ("train", "unseen"):
+            if split in result:
+                groups.setdefault((config["part"], config["reward"], split), []).append(result[split])
+    rows = []
+    for (part, reward, split), per_seed in sorted(groups.items()):
+        row = {"part": part, "reward": reward, "split": split, "seeds": len(per_seed),
+               "layouts": len(per_seed[0])}
+        for metric in ("usefulness", "neutrality", "p_long"):
+            mean, lo, hi = mean_and_ci([float(np.mean([e[metric] for e in evals])) for evals in per_seed])
+            row[metric] = (mean, lo, hi)
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| agent | reward | layouts | seeds | USEFULNESS | NEUTRALITY | P(long) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in (r["usefulness"], r["neutrality"], r["p_long"])]
+        where = f"{r['split']} ({r['layouts']})"
+        lines.append(f"| {'REINFORCE (tabular)' if r['part'] == 'tabular' else 'PPO'} | {r['reward']} | {where} | "
+                     f"{r['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def config_dict(config: ShutdownConfig) -> dict:
+    return asdict(config)
