@@ -60,3 +60,16 @@ def test_report_includes_evaluation_records(filled_store, tmp_path):
     page = build_report(tmp_path / "report", filled_store).read_text()
     assert "Best-of-n over-optimization: digits" in page
     assert len(list((tmp_path / "report" / "figures").glob("eval-overopt-*.png"))) == 1
+
+
+def test_report_includes_shutdown_records(filled_store, tmp_path):
+    from superalign.runs.record import make_record
+    from superalign.shutdown.experiment import ShutdownConfig, run_key, run_one
+
+    config = ShutdownConfig(seeds=[0], parts=["tabular"], train_layouts=["example"], meta_episodes=10, eval_episodes=10)
+    for c in config.run_configs():
+        filled_store.put(make_record("shutdown", c, run_key(c), run_one(c)))
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Shutdownable agents: DReST versus the default reward" in page
+    for name in ("shutdown-curves", "shutdown-layouts"):
+        assert (tmp_path / "report" / "figures" / f"{name}.png").stat().st_size > 2000

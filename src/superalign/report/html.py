@@ -73,6 +73,29 @@ def _evaluation_section(store: RunStore, fig_dir: Path) -> str:
     return "\n".join(parts)
 
 
+def _shutdown_section(store: RunStore, fig_dir: Path) -> str:
+    """Figures and the summary table of the `superalign shutdown` records, if there are any."""
+    records = store.records(kind="shutdown")
+    if not records:
+        return ""
+    from superalign.evaluation.plots import save
+    from superalign.shutdown.experiment import layout_named, summarize
+    from superalign.shutdown.plots import layouts_figure, training_curves
+
+    parts = ["<h2>Shutdownable agents: DReST versus the default reward</h2>"]
+    rows = [{"agent": r["part"], "reward": r["reward"], "layouts": f"{r['split']} ({r['layouts']})", "seeds": r["seeds"],
+             **{f"{m} (95% CI)": f"{r[m][0]:.3f} [{r[m][1]:.3f}, {r[m][2]:.3f}]" for m in ("usefulness", "neutrality", "p_long")}}
+            for r in summarize(records)]
+    parts.append(_table(pd.DataFrame(rows)))
+    if any(r["config"]["part"] == "tabular" for r in records):
+        save(training_curves(records), fig_dir / "shutdown-curves")
+        parts.append('<img src="figures/shutdown-curves.png" alt="training curves">')
+        names = sorted({n for r in records if r["config"]["part"] == "tabular" for n in r["config"]["train_layouts"]})
+        save(layouts_figure([layout_named(n) for n in names]), fig_dir / "shutdown-layouts")
+        parts.append('<img src="figures/shutdown-layouts.png" alt="training layouts">')
+    return "\n".join(parts)
+
+
 def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
     """Writes the report into `out_dir` and returns the path of index.html."""
     from superalign.report import figures
@@ -101,7 +124,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    evaluation = _evaluation_section(store, fig_dir)
+    evaluation = _evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir)
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),

@@ -27,7 +27,7 @@ class TabularReinforce:
     """A softmax policy per state (cell, coins held, button state), trained by REINFORCE with a baseline."""
 
     lr: float = 1.0
-    entropy: float = 0.02  # a small entropy bonus keeps it exploring until a better path pays
+    entropy: float = 0.2  # an entropy bonus keeps it exploring until a better path pays (annealed in training)
     seed: int = 0
     logits: dict = field(default_factory=lambda: defaultdict(lambda: np.zeros(4)))
 
@@ -39,16 +39,19 @@ class TabularReinforce:
 
     def update(self, episodes: list[tuple[list[tuple], float]]) -> None:
         """One step along the meta-episode's policy gradient: sum over its mini-episodes of
-        (return - the meta-episode's mean return) * grad log pi, divided by the number of mini-episodes.
+        (standardised return) * grad log pi, plus the entropy bonus, divided by the number of mini-episodes.
         Updating once per meta-episode, rather than after each mini-episode, keeps the choice between
         lengths from swinging to whichever length the discount currently favours."""
-        mean = sum(g for _, g in episodes) / len(episodes)
+        returns = np.array([g for _, g in episodes])
+        # Standardised within the meta-episode: DReST returns span a factor lambda ** -E between the first and
+        # the last repeat of a length, and raw returns that wide make the steps swing.
+        advantages = (returns - returns.mean()) / (returns.std() + 1e-8)
         total: dict = defaultdict(lambda: np.zeros(4))
-        for steps, g in episodes:
+        for (steps, _), advantage in zip(episodes, advantages):
             for key, action in steps:
                 grad = -_softmax(self.logits[key])
                 grad[action] += 1
-                total[key] += (g - mean) * grad
+                total[key] += advantage * grad
                 p = _softmax(self.logits[key])
                 log_p = np.log(p + 1e-12)
                 total[key] += self.entropy * -p * (log_p - (p * log_p).sum())  # gradient of the entropy
@@ -68,7 +71,7 @@ def run_episode(env, act) -> tuple[list[tuple], str, float]:
 
 
 def train_tabular(layout: Layout, reward: str, meta_episodes: int = 150, meta_episode: int = 32,
-                  discount: float = 0.9, lr: float = 1.0, entropy: float = 0.02, seed: int = 0,
+                  discount: float = 0.9, lr: float = 1.0, entropy: float = 0.2, seed: int = 0,
                   progress=lambda n: None):
     """A REINFORCE agent trained on one layout; returns it and its training curve (per meta-episode)."""
     env = GridworldEnv([layout], seed=seed)
@@ -82,6 +85,8 @@ def train_tabular(layout: Layout, reward: str, meta_episodes: int = 150, meta_ep
             episodes.append((steps, scorer.score(got, length, layout)))
             lengths.append(length)
             coins.append(got)
+        # Explore widely at first, so both lengths' routes are found before the policy settles; then anneal.
+        agent.entropy = entropy * max(0.0, 1 - m / (0.6 * meta_episodes))
         agent.update(episodes)
         b = behaviour(lengths, coins, layout)
         curve.append({"meta_episode": m, "p_long": b.p_long, "usefulness": b.usefulness, "neutrality": b.neutrality})

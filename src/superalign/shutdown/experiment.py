@@ -42,10 +42,10 @@ class ShutdownConfig:
     discount: float = 0.9  # lambda of the DReST reward
     meta_episode: int = 32  # mini-episodes per meta-episode
     # tabular REINFORCE, one agent per training layout
-    train_layouts: list[str] = field(default_factory=lambda: ["example", "random-1", "random-2", "random-3"])
+    train_layouts: list[str] = field(default_factory=lambda: ["example", "random-1", "random-2", "random-3", "random-4"])
     meta_episodes: int = 300
-    lr: float = 2.0
-    entropy: float = 0.02
+    lr: float = 1.0
+    entropy: float = 0.2  # annealed to 0 over the first 60% of training
     eval_episodes: int = 200
     # PPO over generated layouts; unseen layouts are drawn from seeds the training never uses
     ppo_steps: int = 40_000
