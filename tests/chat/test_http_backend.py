@@ -56,11 +56,24 @@ def test_http_backend_against_the_real_server(server, runs_dir, monkeypatch):
     client = ChatClient(backend)
     reply = asyncio.run(client.chat([{"role": "user", "content": "Say hello."}], max_tokens=8))
     assert reply.text and reply.completion_tokens > 0 and reply.logprobs
+    assert reply.served_model  # what the server says answered
     record = run_protocol("direct", load_items("bbc-topics", 2), {"judge": client}, Settings(), item_set="bbc-topics")
     assert record["result"]["metrics"]["transcripts"] == 4
     # The key is read from the environment and never written to records.
     assert SECRET.encode() not in RunStore().path.read_bytes()
     assert SECRET not in str(record)
+
+
+def test_a_client_error_is_not_retried(server, monkeypatch):
+    """A wrong key is a 401: the SDK does not retry it, and the error names the status in one line."""
+    from superalign.errors import SuperalignError
+
+    monkeypatch.setenv("SUPERALIGN_WRONG_KEY", "sk-wrong")
+    client = ChatClient(CHAT_MODELS.get(f"openai:smollm2?base_url={server}&key_env=SUPERALIGN_WRONG_KEY")(), retries=3)
+    start = time.perf_counter()
+    with pytest.raises(SuperalignError, match="answered 401"):
+        asyncio.run(client.chat([{"role": "user", "content": "x"}]))
+    assert client.usage.failures == 0 and time.perf_counter() - start < 5
 
 
 def test_missing_key_and_dead_server_give_clear_errors(monkeypatch):

@@ -18,8 +18,6 @@ import json
 import os
 import sqlite3
 import threading
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ class ChatResponse:
     completion_tokens: int = 0
     logprobs: list[float] | None = None  # of each generated token
     top_logprobs: list[dict[str, float]] | None = None  # per generated token: the most likely tokens' log-probs
+    served_model: str | None = None  # what an HTTP server says it ran (which weights answered)
     cached: bool = False
 
 
@@ -124,39 +123,56 @@ class TransformersChat(ChatBackend):
 
 
 class OpenAIChat(ChatBackend):
-    """Any OpenAI-compatible `/v1/chat/completions` endpoint."""
+    """Any OpenAI-compatible chat-completions endpoint, through the official `openai` SDK.
 
-    def __init__(self, model: str, base_url: str, key_env: str | None = None):
+    The SDK retries what is worth retrying (connection errors, timeouts, 408/409/429, 5xx) with backoff,
+    and never other 4xx answers (a bad request or a wrong key stays wrong): those become one error line.
+    The served model's name (what the server says it ran) is kept with each response.
+    """
+
+    def __init__(self, model: str, base_url: str, key_env: str | None = None, max_retries: int = 3,
+                 timeout_s: float = 600.0):
         self.name = f"openai:{model}"
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.key_env = key_env
+        self.max_retries = max_retries
+        self.timeout_s = timeout_s
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "openai", "model": self.model, "base_url": self.base_url}  # the key is not identity
 
-    def _post(self, payload: dict) -> dict:
-        headers = {"Content-Type": "application/json"}
+    def _client(self):
+        import openai
+
+        key = "not-needed"  # local servers (vLLM, llama.cpp, Ollama) often ask for none
         if self.key_env:
             key = os.environ.get(self.key_env)
             if not key:
                 raise SuperalignError(f"chat model {self.name}: environment variable {self.key_env} is not set")
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(f"{self.base_url}/v1/chat/completions", data=json.dumps(payload).encode(),
-                                         headers=headers, method="POST")
-        with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read())
+        base = self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
+        return openai.AsyncOpenAI(base_url=base, api_key=key, max_retries=self.max_retries, timeout=self.timeout_s)
 
     async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
-        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature,
-                   "logprobs": True, "top_logprobs": 1}
-        data = await asyncio.to_thread(self._post, payload)
-        choice = data["choices"][0]
-        usage = data.get("usage", {})
-        content = (choice.get("logprobs") or {}).get("content") or []
-        logprobs = [c["logprob"] for c in content] or None
-        return ChatResponse(choice["message"]["content"].strip(), usage.get("prompt_tokens", 0),
-                            usage.get("completion_tokens", 0), logprobs)
+        import openai
+
+        client = self._client()
+        try:
+            data = await client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
+                                                        temperature=temperature, logprobs=True, top_logprobs=1)
+        except openai.APIStatusError as exc:  # an answer from the server that retrying will not change
+            raise SuperalignError(f"chat model {self.name}: the server answered {exc.status_code} "
+                                  f"({type(exc).__name__}); check the model name, the key and the request") from exc
+        except openai.APIConnectionError as exc:  # the SDK has already retried
+            raise ConnectionError(f"{self.base_url}: {exc}") from exc
+        finally:
+            await client.close()
+        choice = data.choices[0]
+        content = (choice.logprobs.content if choice.logprobs is not None else None) or []
+        usage = data.usage
+        return ChatResponse((choice.message.content or "").strip(), usage.prompt_tokens if usage else 0,
+                            usage.completion_tokens if usage else 0, [c.logprob for c in content] or None,
+                            served_model=data.model)
 
 
 class RequestCache:
@@ -231,7 +247,7 @@ class ChatClient:
                     response = await asyncio.wait_for(self.backend.generate(messages, max_tokens, temperature),
                                                       timeout=self.timeout_s)
                 break
-            except (asyncio.TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+            except (asyncio.TimeoutError, ConnectionError, OSError) as exc:
                 error = exc
                 self.usage.failures += 1
                 await asyncio.sleep(self.backoff_s * 2 ** attempt)
