@@ -117,3 +117,30 @@ def test_dropping_the_layers_after_the_one_read_changes_no_feature():
         with torch.inference_mode():
             hidden = full(**tokenizer(text, return_tensors="pt"), output_hidden_states=True).hidden_states
         np.testing.assert_allclose(row, hidden[encoder.resolved_layer][0, -1].numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_chat_template_reads_the_state_where_the_model_would_answer():
+    """template=chat: the text becomes a user message and the last token is the start of the assistant's
+    turn; the feature equals a plain forward pass over that templated prompt, and differs from the raw text's."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from superalign.errors import SuperalignError
+    from superalign.models.encoder import get_encoder
+
+    text = "Claim: 12 + 30 = 42. Is the claim true?"
+    encoder = get_encoder("smollm2-135m?precision=fp32&template=chat")
+    assert encoder.identity()["template"] == "chat" and "template" not in get_encoder("smollm2-135m").identity()
+    ours = encoder.encode([text])[0]
+    tokenizer = AutoTokenizer.from_pretrained(encoder.path)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+    assert prompt.rstrip().endswith("assistant")
+    full = AutoModel.from_pretrained(encoder.path, dtype=torch.float32).eval()
+    with torch.inference_mode():
+        ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        hidden = full(**ids, output_hidden_states=True).hidden_states[encoder.resolved_layer][0, -1].numpy()
+    np.testing.assert_allclose(ours, hidden, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(ours, get_encoder("smollm2-135m?precision=fp32").encode([text])[0], atol=1e-2)
+    with pytest.raises(SuperalignError, match="template must be"):
+        get_encoder("smollm2-135m?template=alpaca")

@@ -46,7 +46,7 @@ ENCODERS: Registry[EncoderFactory] = Registry("encoder", builtins="superalign.mo
 
 
 # Options a packaged hidden-state encoder accepts after its name: `qwen-1.5b?layer=14&pooling=mean`.
-HIDDEN_STATE_OPTIONS = {"layer": int, "pooling": str, "max_length": int, "precision": str}
+HIDDEN_STATE_OPTIONS = {"layer": int, "pooling": str, "max_length": int, "precision": str, "template": str}
 
 
 def get_encoder(name: str) -> Encoder:

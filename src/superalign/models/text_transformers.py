@@ -92,14 +92,18 @@ class HiddenStateEncoder(Encoder):
     """Pooled hidden states of one layer of a Hugging Face model (encoder or decoder).
 
     `layer` counts like `output_hidden_states` (0 = embeddings, -1 = last); `pooling` is `mean` over
-    real tokens or `last` (the last real token, the usual choice for decoders).
+    real tokens or `last` (the last real token, the usual choice for decoders). `template="chat"` wraps each
+    text as a user message in the model's chat template, ending where the assistant's answer would begin,
+    so last-token pooling reads the state from which an instruction model would answer.
     """
 
     modalities = ("text",)
 
     def __init__(self, name: str, locate: Callable[[], Path | str], layer: int | None = None, pooling: str = "mean",
                  max_length: int = 256, batch_size: int = 16, precision: str | None = None,
-                 trust_remote_code: bool = False):
+                 trust_remote_code: bool = False, template: str = "none"):
+        if template not in ("none", "chat"):
+            raise SuperalignError(f"encoder {name!r}: template must be 'none' or 'chat', not {template!r}")
         if pooling not in ("mean", "last"):
             raise SuperalignError(f"encoder {name!r}: pooling must be 'mean' or 'last', not {pooling!r}")
         self.name = name
@@ -110,6 +114,7 @@ class HiddenStateEncoder(Encoder):
         self.batch_size = batch_size
         self.precision = resolve_precision(precision)
         self.trust_remote_code = trust_remote_code  # off by default: never run a repository's code unasked
+        self.template = template
 
     @cached_property
     def path(self) -> str:
@@ -156,8 +161,11 @@ class HiddenStateEncoder(Encoder):
     def identity(self) -> dict[str, Any]:
         local = Path(self.path)
         weights = packaged.weights_fingerprint(local) if local.exists() else self.path
-        return {"kind": "hidden-states", "name": self.name, "weights": weights, "layer": self.resolved_layer,
-                "pooling": self.pooling, "max_length": self.max_length, "precision": self.precision}
+        identity = {"kind": "hidden-states", "name": self.name, "weights": weights, "layer": self.resolved_layer,
+                    "pooling": self.pooling, "max_length": self.max_length, "precision": self.precision}
+        if self.template != "none":  # only when set, so features cached before the option keep their keys
+            identity["template"] = self.template
+        return identity
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self._loaded[1].parameters())
@@ -169,7 +177,15 @@ class HiddenStateEncoder(Encoder):
         layer = self.resolved_layer
 
         def run_batch(texts: list[str]) -> np.ndarray:
-            batch = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            special = True
+            if self.template == "chat":
+                if not tokenizer.chat_template:
+                    raise SuperalignError(f"encoder {self.name!r}: the model has no chat template; drop template=chat")
+                texts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                                       add_generation_prompt=True) for t in texts]
+                special = False  # the template already holds the special tokens
+            batch = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt",
+                              add_special_tokens=special)
             batch = {k: v.to(model.device) for k, v in batch.items()}
             with torch.inference_mode():
                 out = model(**batch, output_hidden_states=True, use_cache=False)
