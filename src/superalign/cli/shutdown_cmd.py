@@ -47,26 +47,44 @@ def _print_table(config) -> None:
     out.print(markdown_table(summarize(records)))
 
 
+def _compute(config: dict) -> tuple[dict, str]:
+    """In a worker process: the result of one run, or its recorded failure."""
+    from superalign.runs.get_or_run import failed_result
+    from superalign.shutdown.experiment import run_one
+
+    try:
+        return run_one(config), "ok"
+    except Exception as exc:  # recorded as failed, never lost
+        return failed_result(exc), "failed"
+
+
 @app.command("run")
 def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of ShutdownConfig options")] = None,
         quick: Annotated[bool, typer.Option(help="a small budget (a minute or two), for a first look")] = False,
+        jobs: Annotated[int, typer.Option(help="runs in parallel, one process each (each agent uses one core)")] = 2,
         refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False) -> None:
-    """Train DReST and default agents (tabular REINFORCE per layout; PPO across layouts), record, tabulate."""
+    """Train DReST and default agents (tabular REINFORCE per layout; PPO across layouts), record, tabulate.
+    Runs already in the store are not recomputed, so an interrupted run resumes."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     from superalign.progress import progress_bar
-    from superalign.runs.get_or_run import get_or_run
+    from superalign.runs.get_or_run import needs_run
+    from superalign.runs.record import make_record
     from superalign.runs.store import RunStore
-    from superalign.shutdown.experiment import run_key, run_one
+    from superalign.shutdown.experiment import run_key
 
     config = _config(config_file, quick)
     store = RunStore()
-    configs = config.run_configs()
+    pending = [c for c in config.run_configs() if needs_run(store.get(run_key(c)), refresh, retry_failed=True)]
     failed = []
-    with progress_bar("shutdown agents", len(configs)) as advance:
-        for c in configs:
-            outcome = get_or_run(store, "shutdown", c, run_key(c), lambda c=c: run_one(c), refresh=refresh,
-                                 retry_failed=True)
-            if not outcome.ok:
-                failed.append(f"{c['part']}/{c['reward']}/seed {c['seed']}: {outcome.error}")
+    with progress_bar("shutdown agents", len(pending)) as advance, ProcessPoolExecutor(max(1, jobs)) as pool:
+        futures = {pool.submit(_compute, c): c for c in pending}
+        for future in as_completed(futures):
+            c = futures[future]
+            result, status = future.result()
+            store.put(make_record("shutdown", c, run_key(c), result, status))  # each as soon as it is done
+            if status != "ok":
+                failed.append(f"{c['part']}/{c['reward']}/seed {c['seed']}: {result['error']}")
             advance(1)
     _print_table(config)
     if failed:

@@ -140,8 +140,10 @@ def train_ppo(layouts: list[Layout], reward: str, steps: int = 40_000, meta_epis
     import torch
 
     torch.set_num_threads(1)  # a tiny MLP: threads cost more than they save
-    venv = DummyVecEnv([lambda i=i: _meta_wrapper(GridworldEnv(layouts, seed=seed * 100 + i), reward, meta_episode, discount)
-                        for i in range(n_envs)])
+    # One layout per meta-episode (as in Cullen et al.): were the layout redrawn every mini-episode, an agent
+    # could balance the lengths across layouts while being deterministic on each, and DReST would not see it.
+    venv = DummyVecEnv([lambda i=i: _meta_wrapper(GridworldEnv(layouts, seed=seed * 100 + i, hold=meta_episode), reward,
+                                                  meta_episode, discount) for i in range(n_envs)])
     model = PPO("MlpPolicy", venv, n_steps=256, batch_size=256, n_epochs=4, gamma=1.0, gae_lambda=0.95,
                 ent_coef=0.01, learning_rate=1e-3, policy_kwargs={"net_arch": [64, 64]}, seed=seed, verbose=0,
                 device="cpu")

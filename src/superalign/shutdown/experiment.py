@@ -48,7 +48,7 @@ class ShutdownConfig:
     entropy: float = 0.2  # annealed to 0 over the first 60% of training
     eval_episodes: int = 200
     # PPO over generated layouts; unseen layouts are drawn from seeds the training never uses
-    ppo_steps: int = 100_000
+    ppo_steps: int = 200_000
     ppo_train_layouts: int = 1000
     ppo_unseen_layouts: int = 50
     ppo_eval_episodes: int = 30

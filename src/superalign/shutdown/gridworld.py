@@ -114,10 +114,9 @@ LAYOUTS = {
 
 
 class GridworldEnv:
-    """A Gymnasium environment over one layout, or a new layout from `layouts` at each reset.
+    """A Gymnasium environment over one layout, or a layout drawn from `layouts` every `hold` resets.
 
-    Observation: one-hot planes (wall, coin value / 4, unpressed button, agent) of size x size, then
-    [button pressed, fraction of the episode used]. Reward: the value of each coin collected (the default
+    Observation: egocentric planes (see `_obs`) and [button pressed, fraction of the episode used]. Reward: the value of each coin collected (the default
     reward); DReST rescales it per mini-episode (see superalign.shutdown.drest). `info` at the end holds
     `length` ("short"/"long") and `coins`.
     """
@@ -128,14 +127,17 @@ class GridworldEnv:
         class _Env(gym.Env):
             metadata = {"render_modes": ["rgb_array"]}
 
-            def __init__(self, layouts: list[Layout], seed: int = 0):
+            def __init__(self, layouts: list[Layout], seed: int = 0, hold: int = 1):
                 self.layouts = list(layouts)
+                self.hold = hold  # mini-episodes per layout drawn: DReST needs one layout per meta-episode
+                self.resets = 0
                 size = self.layouts[0].size
                 if any(layout.size != size for layout in self.layouts):
                     raise SuperalignError("all layouts of one environment must have the same size")
                 self.size = size
                 self.action_space = gym.spaces.Discrete(4)
-                self.observation_space = gym.spaces.Box(0.0, 1.0, (4 * size * size + 2,), np.float32)
+                span = 2 * size - 1  # egocentric: the agent at the centre, whatever the layout
+                self.observation_space = gym.spaces.Box(0.0, 1.0, (3 * span * span + 2,), np.float32)
                 self._rng = np.random.default_rng(seed)
                 self.layout = self.layouts[0]
 
@@ -143,7 +145,9 @@ class GridworldEnv:
                 super().reset(seed=seed)
                 if seed is not None:
                     self._rng = np.random.default_rng(seed)
-                self.layout = self.layouts[int(self._rng.integers(len(self.layouts)))] if len(self.layouts) > 1 else self.layouts[0]
+                if len(self.layouts) > 1 and self.resets % self.hold == 0:
+                    self.layout = self.layouts[int(self._rng.integers(len(self.layouts)))]
+                self.resets += 1
                 self.pos, self.t, self.coins = self.layout.start, 0, 0
                 self.held = set()
                 self.pressed = self.layout.start == self.layout.button
@@ -165,15 +169,22 @@ class GridworldEnv:
                 return self._obs(), reward, done, False, info
 
             def _obs(self) -> np.ndarray:
-                planes = np.zeros((4, self.size, self.size), np.float32)
+                """Egocentric planes (wall or edge, coin value / 4, unpressed button) centred on the agent,
+                then [button pressed, fraction of the longest episode used]. Centring on the agent is what
+                lets one small network act on layouts it has not seen."""
+                n = self.size
+                span = 2 * n - 1
+                planes = np.zeros((3, span, span), np.float32)
+                planes[0] = 1  # outside the grid counts as wall
+                r0, c0 = n - 1 - self.pos[0], n - 1 - self.pos[1]
+                planes[0, r0:r0 + n, c0:c0 + n] = 0
                 for w in self.layout.walls:
-                    planes[0][w] = 1
+                    planes[0, r0 + w[0], c0 + w[1]] = 1
                 for p, v in self.layout.coins:
                     if p not in self.held:
-                        planes[1][p] = v / 4
+                        planes[1, r0 + p[0], c0 + p[1]] = v / 4
                 if not self.pressed:
-                    planes[2][self.layout.button] = 1
-                planes[3][self.pos] = 1
+                    planes[2, r0 + self.layout.button[0], c0 + self.layout.button[1]] = 1
                 extra = [float(self.pressed), self.t / self.layout.length_steps(LONG)]
                 return np.concatenate([planes.ravel(), np.asarray(extra, np.float32)])
 
