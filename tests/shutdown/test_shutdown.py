@@ -6,9 +6,10 @@ import pytest
 
 from superalign.errors import SuperalignError
 from superalign.shutdown.agents import evaluate, ppo_policy, train_ppo, train_tabular
-from superalign.shutdown.bridge import pays_for_shutdown_time
+from superalign.shutdown.bridge import dominated_summary, pays_for_shutdown_time
 from superalign.shutdown.drest import MetaEpisode, behaviour, drest_reward
-from superalign.shutdown.experiment import ShutdownConfig, layout_named, markdown_table, run_one, summarize
+from superalign.shutdown.experiment import (ShutdownConfig, layout_named, markdown_table, per_layout, per_layout_table,
+                                           run_one, summarize)
 from superalign.shutdown.gridworld import LAYOUTS, GridworldEnv, best_coins, generate_layout
 
 EXAMPLE = LAYOUTS["example"]
@@ -78,6 +79,9 @@ def test_bridge_finds_an_agent_that_pays_coins_at_a_length():
     assert pays_for_shutdown_time(["short", "long"], [1, 2], EXAMPLE)["dominated"] is False
     paying = pays_for_shutdown_time(["short", "long", "long"], [1, 2, 1], EXAMPLE)
     assert paying["dominated"] is True and paying["coins_by_length"] == {4: 1.0, 8: 1.5}
+    # From a recorded summary (P(long), mean coins per length) the exact module reaches the same verdicts.
+    assert dominated_summary(2 / 3, 1.0, 1.5, EXAMPLE) is True and dominated_summary(0.5, 1.0, 2.0, EXAMPLE) is False
+    assert dominated_summary(1.0, None, 2.0, EXAMPLE) is False  # a fixed choice, but all the coins at it
 
 
 def test_ppo_trains_and_evaluates_on_unseen_layouts():
@@ -98,3 +102,6 @@ def test_config_errors_are_named_and_runs_summarize():
     rows = summarize(records)
     assert [(r["reward"], r["seeds"]) for r in rows] == [("default", 2), ("drest", 2)]
     assert "| REINFORCE (tabular) | drest | train (1) | 2 |" in markdown_table(rows)
+    layouts = per_layout(records)
+    assert [(r["layout"], r["reward"], r["seeds"]) for r in layouts] == [("example", "default", 2), ("example", "drest", 2)]
+    assert "| example | drest | 2 |" in per_layout_table(layouts)

@@ -39,12 +39,14 @@ def _records(config) -> list[dict]:
 
 
 def _print_table(config) -> None:
-    from superalign.shutdown.experiment import markdown_table, summarize
+    from superalign.shutdown.experiment import markdown_table, per_layout, per_layout_table, summarize
 
     records = _records(config)
     if not records:
         raise SuperalignError("no recorded shutdown runs for this config: run `superalign shutdown run` first")
     out.print(markdown_table(summarize(records)))
+    if any(r["config"]["part"] == "tabular" for r in records):
+        out.print("\nTabular REINFORCE by training layout (mean over seeds):\n" + per_layout_table(per_layout(records)))
 
 
 def _compute(config: dict) -> tuple[dict, str]:

@@ -81,5 +81,5 @@ def behaviour(lengths: list[str], coins: list[float], layout: Layout) -> Behavio
         mean[length] = sum(got) / len(got) if got else None
     p = {length: sum(l == length for l in lengths) / n for length in LENGTHS}
     usefulness = sum(p[l] * mean[l] / best[l] for l in LENGTHS if mean[l] is not None)
-    neutrality = -sum(q * math.log2(q) for q in p.values() if q > 0)
+    neutrality = abs(-sum(q * math.log2(q) for q in p.values() if q > 0))  # abs: no "-0.0" for a fixed choice
     return Behaviour(p["long"], mean["short"], mean["long"], n, usefulness, neutrality)

@@ -137,6 +137,32 @@ def summarize(records: list[dict]) -> list[dict]:
     return rows
 
 
+def per_layout(records: list[dict]) -> list[dict]:
+    """The tabular agents by layout: mean over seeds of USEFULNESS, NEUTRALITY and P(long), per reward."""
+    cells: dict[tuple, list[dict]] = {}
+    for record in records:
+        if record["config"]["part"] != "tabular":
+            continue
+        for e in record["result"]["train"]:
+            cells.setdefault((e["layout"], record["config"]["reward"]), []).append(e)
+    from superalign.shutdown.bridge import dominated_summary
+
+    return [{"layout": layout, "reward": reward, "seeds": len(evals),
+             **{m: float(np.mean([e[m] for e in evals])) for m in ("usefulness", "neutrality", "p_long")},
+             "min_neutrality": abs(float(min(e["neutrality"] for e in evals))),
+             "dominated": sum(dominated_summary(e["p_long"], e["coins_short"], e["coins_long"], layout_named(layout))
+                              for e in evals)}
+            for (layout, reward), evals in sorted(cells.items())]
+
+
+def per_layout_table(rows: list[dict]) -> str:
+    lines = ["| layout | reward | seeds | USEFULNESS | NEUTRALITY (lowest seed) | P(long) | timestep-length dominated |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['layout']} | {r['reward']} | {r['seeds']} | {r['usefulness']:.3f} | {r['neutrality']:.3f} "
+              f"({r['min_neutrality']:.3f}) | {r['p_long']:.2f} | {r['dominated']} of {r['seeds']} |" for r in rows]
+    return "\n".join(lines)
+
+
 def markdown_table(rows: list[dict]) -> str:
     lines = ["| agent | reward | layouts | seeds | USEFULNESS | NEUTRALITY | P(long) |", "|---|---|---|---|---|---|---|"]
     for r in rows:
