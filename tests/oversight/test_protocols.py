@@ -22,8 +22,22 @@ def test_verdict_parsing():
     assert parse_verdict("Answer: B\nConfidence: 0.8") == (1, 0.8)
     assert parse_verdict("I think the answer is (A). Confidence: 70%") == (0, 0.7)
     assert parse_verdict("A") == (0, None)
-    assert parse_verdict("Answer: A ... on reflection, Answer: B") == (1, None)  # the last one counts
+    assert parse_verdict("Answer: A\nOn reflection:\nAnswer: B") == (1, None)  # the last line with a verdict counts
     assert parse_verdict("Both seem plausible.") == (None, None)  # counted as unparseable, never guessed
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("I cannot answer a question like this.", (None, None)),  # the article "a" is not a verdict
+    ("Answer: A or Answer: B", (None, None)),  # an echo of the instructions names both letters
+    ("Answer: **B**\nConfidence: **0.9**", (1, 0.9)),  # markdown emphasis
+    ("Answer: B\nConfidence: 10%", (1, 0.1)),  # a percentage, not the leading "1"
+    ("Answer: A\nConfidence: 15%", (0, 0.15)),
+    ("Answer: A\nConfidence: 15", (0, None)),  # 15 without % is no confidence in [0, 1]
+    ("Answer: B.\nConfidence: 1", (1, 1.0)),
+    ("The answer is a tricky one. Answer: B", (1, None)),
+])
+def test_verdict_parsing_edge_cases(reply, expected):
+    assert parse_verdict(reply) == expected
 
 
 def test_quote_verification():
@@ -176,7 +190,8 @@ def test_real_packaged_model_runs_the_protocols(runs_dir):
 
 def test_oversight_labels_feed_weak_to_strong_training(runs_dir):
     """Plumbing: verdicts of both orders become soft labels for a student. A judge that always says "A" gives
-    each item one vote per label, so every soft label is 50/50 (and its argmax is class 0)."""
+    each item one vote per label, so every soft label is 50/50: an abstention, counted as a wrong label (it
+    used to be read as class 0, which made "label accuracy" the share of class 0)."""
     from superalign.data.registry import load_task
     from superalign.data.task import make_splits
     from superalign.oversight.w2s import compare_label_sources, judged_examples
@@ -188,6 +203,40 @@ def test_oversight_labels_feed_weak_to_strong_training(runs_dir):
     transfer = judged_examples(make_splits(task).transfer, 12, seed=0)
     assert 0 < (task.labels[transfer] == 0).mean() < 1  # a mix of both classes, not the first rows
     assert set(report["sources"]) == {"weak classifier", "judge (direct)"}
-    assert report["sources"]["judge (direct)"]["label_accuracy"] == pytest.approx((task.labels[transfer] == 0).mean())
+    assert report["sources"]["judge (direct)"]["label_accuracy"] == 0.0
+    assert report["sources"]["judge (direct)"]["abstained"] == 1.0
     assert report["unparseable"] == {"direct": 0}
     assert report["sources"]["weak classifier"]["label_accuracy"] > 0.8
+
+
+def _transcript(item: str, correct: bool | None):
+    from superalign.oversight.transcript import Transcript
+
+    verdict = None if correct is None else (0 if correct else 1)
+    return Transcript(protocol="direct", item_id=item, swapped=False, answers_shown=("x", "y"), correct_shown=0,
+                      verdict=verdict)
+
+
+def test_unparseable_verdicts_count_as_wrong_and_coverage_gates_comparison():
+    from superalign.oversight.runner import metrics
+
+    ts = [_transcript("a", True), _transcript("a", None), _transcript("b", True), _transcript("b", True)]
+    m = metrics(ts)
+    assert m["accuracy"] == pytest.approx(0.75) and m["accuracy_parsed"] == 1.0  # dropped, it would read 1.0
+    assert m["coverage"] == 0.75 and m["comparable"] is False and m["items"] == 2
+
+
+def test_intervals_resample_items_and_protocols_compare_paired():
+    """Two transcripts of one item move together: the interval is over items; the paired difference is over
+    the items both protocols judged."""
+    from superalign.oversight.runner import metrics, paired_difference
+
+    a = [_transcript(f"i{k}", k % 8 != 0) for k in range(40) for _ in range(2)]
+    b = [_transcript(f"i{k}", k % 2 == 0) for k in range(40) for _ in range(2)]
+    m = metrics(a)
+    assert m["items"] == 40 and m["accuracy"] == pytest.approx(0.875)
+    d = paired_difference(a, b)
+    assert d["items"] == 40 and d["difference"] == pytest.approx(0.375) and d["lo"] < 0.375 < d["hi"]
+    assert d["lo"] > 0  # a real, paired improvement
+    with pytest.raises(Exception, match="share no items"):
+        paired_difference(a, [_transcript("other", True)])

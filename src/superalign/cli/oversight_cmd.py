@@ -11,7 +11,7 @@ from superalign.cli.console import err, out
 from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings
-from superalign.oversight.runner import run_protocol
+from superalign.oversight.runner import MIN_COVERAGE, run_protocol
 from superalign.runs.store import RunStore
 
 app = typer.Typer(help="Scalable oversight: debate, consultancy, critique, decomposition, direct judging.",
@@ -50,8 +50,10 @@ def run(
 
 
 def _print(records) -> None:
-    table = Table("protocol", "items", "debater", "judge", "transcripts", "unparseable", "judge accuracy [95% CI]",
-                  "chose A", "extra", "seconds", title="oversight (judge accuracy over parsed verdicts)")
+    table = Table("protocol", "items", "debater", "judge", "transcripts", "coverage", "judge accuracy [95% CI]",
+                  "chose A", "extra", "seconds",
+                  title="oversight (judge accuracy; an unparseable verdict counts as wrong; interval over items)")
+    refused = 0
     for r in records:
         m, c = r["result"]["metrics"], r["config"]
         extra = []
@@ -62,12 +64,19 @@ def _print(records) -> None:
             extra.append(f"quotes {m['quotes_verified']} verified / {m['quotes_unverified']} not")
         models = c["models"]
         strong = next((v for k, v in models.items() if k != "judge"), models["judge"])
+        coverage = m.get("coverage", 1 - m["unparseable"] / max(1, m["transcripts"]))
+        accuracy = f"{_fmt(m['accuracy'])} [{_fmt(m['accuracy_lo'])}, {_fmt(m['accuracy_hi'])}]"
+        if coverage < MIN_COVERAGE:  # too few verdicts parse to compare this protocol with any other
+            accuracy, refused = f"n/a ({m['unparseable']} unparseable)", refused + 1
         table.add_row(c["protocol"] + ("+source" if c["settings"].get("judge_sees_source") else ""),
                       f"{c['items']} x{c['n_items']}", str(strong.get("name", strong.get("model"))),
                       str(models["judge"].get("name", models["judge"].get("model"))), str(m["transcripts"]),
-                      str(m["unparseable"]), f"{_fmt(m['accuracy'])} [{_fmt(m['accuracy_lo'])}, {_fmt(m['accuracy_hi'])}]",
-                      _fmt(m["chose_first_position"]), "; ".join(extra), str(r["result"]["seconds"]))
+                      _fmt(coverage), accuracy, _fmt(m["chose_first_position"]), "; ".join(extra),
+                      str(r["result"]["seconds"]))
     out.print(table)
+    if refused:
+        err.print(f"{refused} run(s) had more than {1 - MIN_COVERAGE:.0%} unparseable verdicts: their accuracy is not "
+                  "shown, as no comparison with them would mean anything; use a judge that follows the format")
 
 
 @app.command("results")

@@ -6,8 +6,11 @@ import re
 
 from pydantic import BaseModel, Field
 
-_ANSWER = re.compile(r"answer\s*(?:is)?\s*[:=]?\s*\(?\b([AB])\b\)?", re.IGNORECASE)
-_CONFIDENCE = re.compile(r"confidence\s*[:=]?\s*([01](?:\.\d+)?|\d{1,3}\s*%)", re.IGNORECASE)
+# "Answer: B", "answer is (A)", "Answer: **B**": the word in any case, the letter a capital standing alone, so
+# "I cannot answer a question" is not a verdict for A.
+_ANSWER = re.compile(r"(?i:answer)\s*(?:(?i:is)\s*)?[:=]?\s*[*_(\[]*([AB])(?![\w])")
+# A percentage first ("10%" is 0.10, not 1), else a number in [0, 1]; "15" without % is not a confidence.
+_CONFIDENCE = re.compile(r"(?i:confidence)\s*[:=]?\s*[*_]*(\d{1,3}(?:\.\d+)?\s*%|[01]?\.\d+|[01])(?![\d.%])")
 _QUOTE = re.compile(r"<quote>(.*?)</quote>", re.DOTALL)
 
 
@@ -42,12 +45,18 @@ class Transcript(BaseModel):
 def parse_verdict(text: str) -> tuple[int | None, float | None]:
     """('A' -> 0, 'B' -> 1, None when unparseable), and a confidence in [0, 1] if stated.
 
-    The last "Answer: X" wins (models often restate); a bare reply of "A" or "B" is accepted too.
+    Strict and last-line first: the verdict is on the last line that states one ("Answer: X"); a line that
+    names both letters ("Answer: A or Answer: B", an echo of the instructions) is no verdict; a bare reply
+    of "A" or "B" is accepted. Anything else is unparseable, and counted as such, never guessed.
     """
-    found = _ANSWER.findall(text)
-    choice = found[-1].upper() if found else None
-    if choice is None:
-        bare = text.strip().strip(".)(").upper()
+    choice = None
+    for line in reversed(text.strip().splitlines()):
+        letters = set(_ANSWER.findall(line))
+        if letters:
+            choice = letters.pop() if len(letters) == 1 else None
+            break
+    if choice is None and not any(_ANSWER.search(line) for line in text.splitlines()):
+        bare = text.strip().strip(".)(*").strip()
         choice = bare if bare in ("A", "B") else None
     confidence = None
     if (m := _CONFIDENCE.search(text)) is not None:

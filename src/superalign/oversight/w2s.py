@@ -80,7 +80,10 @@ def compare_label_sources(task_name: str, weak: str, strong: str, judge: ChatCli
     for name, labels in sources.items():
         student = LogisticHead(seed=seed, n_classes=2).fit(x_strong[transfer], labels)
         acc = float((student.predict(x_strong[test]) == y[test]).mean())
-        out["sources"][name] = {"label_accuracy": float((labels.argmax(1) == y[transfer]).mean()),
+        # A 0.5/0.5 label is an abstention, not class 0 (argmax of a tie): it counts as a wrong label.
+        decided = np.abs(labels[:, 0] - labels[:, 1]) > 1e-9
+        out["sources"][name] = {"label_accuracy": float((decided & (labels.argmax(1) == y[transfer])).mean()),
+                                "abstained": float(1 - decided.mean()),
                                 "student_acc": acc, "pgr": pgr(weak_acc, acc, ceiling_acc)}
     out["unparseable"] = unparseable
     return out
