@@ -6,6 +6,8 @@ features, C=0.05) is scored by 5-fold cross-validation at every layer. This is h
 for `examples/ladder/arithmetic.yaml` were chosen (last layer, chat template).
 
 Usage: python benchmarks/ladder_probe.py [--task arithmetic-claims] [--n 400] [--models smollm2-135m,qwen-0.5b,qwen-1.5b]
+       [--suffix " Answer yes or no."] [--first]
+The README's sweep: --first --suffix " Answer yes or no." (the task's first 400 claims, about 40 minutes).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import numpy as np
 
 
-def hidden_states(model_dir: str, texts: list[str], batch_size: int = 16) -> np.ndarray:
+def hidden_states(model_dir: str, texts: list[str], batch_size: int = 16, suffix: str = "") -> np.ndarray:
     """[n, layers + 1, d]: the last token's state at every layer (0 = embeddings)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -27,8 +29,8 @@ def hidden_states(model_dir: str, texts: list[str], batch_size: int = 16) -> np.
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
-    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False, add_generation_prompt=True)
-               for t in texts]
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": t + suffix}], tokenize=False,
+                                             add_generation_prompt=True) for t in texts]
     out = []
     with torch.inference_mode():
         for i in range(0, len(prompts), batch_size):
@@ -57,12 +59,15 @@ def main() -> None:
     parser.add_argument("--task", default="arithmetic-claims")
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--models", default="smollm2-135m,qwen-0.5b,qwen-1.5b")
+    parser.add_argument("--suffix", default="", help='appended to each text, e.g. " Answer yes or no."')
+    parser.add_argument("--first", action="store_true", help="the task's first N examples instead of a stratified subset")
     args = parser.parse_args()
-    task = load_task(args.task).subsample(args.n, seed=0)
+    task = load_task(args.task)
+    task = task.subset(np.arange(args.n)) if args.first else task.subsample(args.n, seed=0)
     print(f"{args.task}: {len(task)} examples, last token, chat template, 5-fold CV logistic probe per layer")
     for name in args.models.split(","):
         start = time.perf_counter()
-        scores = probe_by_layer(hidden_states(get_encoder(name).path, list(task.inputs)), task.labels)
+        scores = probe_by_layer(hidden_states(get_encoder(name).path, list(task.inputs), suffix=args.suffix), task.labels)
         best = int(np.argmax(scores))
         every = " ".join(f"{layer}:{s:.3f}" for layer, s in enumerate(scores) if layer % 2 == 0 or layer == len(scores) - 1)
         print(f"{name}: best layer {best} ({scores[best]:.3f}), last layer {scores[-1]:.3f}, middle "
