@@ -43,6 +43,17 @@ def _by_item(transcripts: list[Transcript]) -> dict[str, list[float]]:
     return out
 
 
+def _quotes_by_role(transcripts: list[Transcript]) -> dict[str, list[int]]:
+    """Verified and unverified quotes per side (debater_a, debater_b, consultant, ...)."""
+    out: dict[str, list[int]] = {}
+    for t in transcripts:
+        for role, (ok, bad) in t.quotes_by_role.items():
+            counts = out.setdefault(role, [0, 0])
+            counts[0] += ok
+            counts[1] += bad
+    return out
+
+
 def metrics(transcripts: list[Transcript]) -> dict[str, Any]:
     """Judge accuracy over all transcripts (an unparseable verdict counts as wrong) with a 95% interval from a
     bootstrap over items (an item's 2-4 transcripts are not independent), coverage (the parsed share), whether
@@ -57,7 +68,8 @@ def metrics(transcripts: list[Transcript]) -> dict[str, Any]:
            "accuracy_parsed": float(np.mean([t.correct for t in parsed])) if parsed else float("nan"),
            "chose_first_position": float(np.mean([t.verdict == 0 for t in parsed])) if parsed else float("nan"),
            "quotes_verified": sum(t.quotes_verified for t in transcripts),
-           "quotes_unverified": sum(t.quotes_unverified for t in transcripts)}
+           "quotes_unverified": sum(t.quotes_unverified for t in transcripts),
+           "quotes_by_role": _quotes_by_role(transcripts)}
     assigned = [t for t in transcripts if t.assigned is not None]
     if assigned:  # consultancy: how often the judge is right, by the side the consultant was given
         for name, is_correct in (("assigned_correct", True), ("assigned_incorrect", False)):

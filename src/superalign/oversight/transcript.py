@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +33,7 @@ class Transcript(BaseModel):
     confidence: float | None = None
     quotes_verified: int = 0
     quotes_unverified: int = 0
+    quotes_by_role: dict[str, list[int]] = Field(default_factory=dict)  # role -> [verified, unverified]
 
     @property
     def parsed(self) -> bool:
@@ -66,19 +68,36 @@ def parse_verdict(text: str) -> tuple[int | None, float | None]:
     return (None if choice is None else "AB".index(choice)), confidence
 
 
+_FORGED = re.compile(r"</?\s*[vu]_quote\s*>", re.IGNORECASE)
+_PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                        "\u00a0": " "})
+MIN_QUOTE_WORDS = 3  # a one- or two-word "quote" verifies against almost any text
+
+
 def _normalise(text: str) -> str:
-    return " ".join(text.lower().split())
+    """Case, Unicode quotes and dashes, punctuation and spacing do not decide whether a quote is in the source."""
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT).lower()
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
 
 
-def verify_quotes(argument: str, source: str) -> tuple[str, int, int]:
-    """Marks each <quote>..</quote> as <v_quote> (found verbatim in the source) or <u_quote> (not found)."""
-    normal_source = _normalise(source)
+def verify_quotes(argument: str, source: str, answers: tuple[str, ...] = ()) -> tuple[str, int, int]:
+    """Marks each <quote>..</quote> as <v_quote> (in the source) or <u_quote> (not, or too short to count).
+
+    A model cannot forge verification: any v_quote/u_quote tags it writes itself are removed first. A quote
+    verifies only if it has at least MIN_QUOTE_WORDS words, is not just one of the answers, and appears in the
+    source once case, punctuation, Unicode quotes and spacing are normalised.
+    """
+    argument = _FORGED.sub("", argument)
+    normal_source = f" {_normalise(source)} "
+    normal_answers = {_normalise(a) for a in answers}
     verified = unverified = 0
 
     def mark(match: re.Match) -> str:
         nonlocal verified, unverified
         quote = match.group(1).strip()
-        if quote and _normalise(quote) in normal_source:
+        normal = _normalise(quote)
+        if len(normal.split()) >= MIN_QUOTE_WORDS and normal not in normal_answers and f" {normal} " in normal_source:
             verified += 1
             return f"<v_quote>{quote}</v_quote>"
         unverified += 1
