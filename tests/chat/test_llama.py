@@ -56,3 +56,14 @@ def test_a_missing_part_names_the_install_command(monkeypatch):
                                                       "file": "missing.gguf"})
     with pytest.raises(MissingDependencyError, match="make llm"):
         packaged.qwen_gguf("qwen-test")
+
+
+@pytest.mark.slow
+def test_sampled_draws_are_keyed_by_sample_index_and_repeat_exactly(qwen, tmp_path):
+    """Best-of-N asks for draws 1..N of one request: each is its own cache entry and its own sampling seed,
+    so a draw repeats exactly (here with the cache off, from the seed alone)."""
+    messages = [{"role": "user", "content": "Write one short sentence about the sea."}]
+    draws = [asyncio.run(qwen.chat(messages, max_tokens=12, temperature=1.0, sample=i)).text for i in (1, 2, 3)]
+    again = asyncio.run(qwen.chat(messages, max_tokens=12, temperature=1.0, sample=2)).text
+    assert again == draws[1]
+    assert len(set(draws)) >= 2  # different seeds, different draws

@@ -256,3 +256,18 @@ def test_intervals_resample_items_and_protocols_compare_paired():
     assert d["lo"] > 0  # a real, paired improvement
     with pytest.raises(Exception, match="share no items"):
         paired_difference(a, [_transcript("other", True)])
+
+
+def test_the_request_cache_keys_on_the_sample_index(tmp_path):
+    seen = []
+
+    class Recording(MockChat):
+        async def generate(self, messages, max_tokens, temperature, seed=None):
+            seen.append(seed)
+            return ChatResponse(f"draw {seed}")
+
+    client = ChatClient(Recording(), cache=RequestCache(tmp_path / "c.sqlite"))
+    messages = [{"role": "user", "content": "argue"}]
+    texts = [asyncio.run(client.chat(messages, temperature=0.7, sample=i)).text for i in (1, 2, 1)]
+    assert texts == ["draw 1", "draw 2", "draw 1"] and seen == [1, 2]  # the third is a cache hit
+    assert asyncio.run(client.chat(messages, temperature=0.7)).text == "draw None"  # a single request: no seed

@@ -53,7 +53,9 @@ class ChatBackend(ABC):
         """What determines the outputs (model, weights); never secrets."""
 
     @abstractmethod
-    async def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> ChatResponse: ...
+    async def generate(self, messages: list[Message], max_tokens: int, temperature: float,
+                       seed: int | None = None) -> ChatResponse:
+        """`seed` (given for the sample index of a repeated sampled request) makes sampling repeatable."""
 
 
 class MockChat(ChatBackend):
@@ -66,7 +68,7 @@ class MockChat(ChatBackend):
     def identity(self) -> dict[str, Any]:
         return {"kind": "mock", "name": self.name}
 
-    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+    async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         text = self.script(messages)
         return ChatResponse(text, sum(len(m["content"].split()) for m in messages), len(text.split()))
 
@@ -100,11 +102,13 @@ class TransformersChat(ChatBackend):
         local = Path(self.path)
         return {"kind": "transformers", "name": self.name, "weights": weights_fingerprint(local) if local.exists() else self.path}
 
-    def _generate_sync(self, messages, max_tokens, temperature) -> ChatResponse:
+    def _generate_sync(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         import torch
 
         tokenizer, model = self._loaded
         with self._lock:
+            if seed is not None:
+                torch.manual_seed(seed)
             prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                                    return_dict=True).to(model.device)
             n_prompt = int(prompt["input_ids"].shape[1])
@@ -118,8 +122,8 @@ class TransformersChat(ChatBackend):
             text = tokenizer.decode(new, skip_special_tokens=True)
         return ChatResponse(text.strip(), n_prompt, int(len(new)), logprobs)
 
-    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
-        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature)
+    async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
+        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
 
 
 class OpenAIChat(ChatBackend):
@@ -153,13 +157,14 @@ class OpenAIChat(ChatBackend):
         base = self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
         return openai.AsyncOpenAI(base_url=base, api_key=key, max_retries=self.max_retries, timeout=self.timeout_s)
 
-    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
+    async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         import openai
 
         client = self._client()
+        extra = {} if seed is None else {"seed": seed}
         try:
             data = await client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
-                                                        temperature=temperature, logprobs=True, top_logprobs=1)
+                                                        temperature=temperature, logprobs=True, top_logprobs=1, **extra)
         except openai.APIStatusError as exc:  # an answer from the server that retrying will not change
             raise SuperalignError(f"chat model {self.name}: the server answered {exc.status_code} "
                                   f"({type(exc).__name__}); check the model name, the key and the request") from exc
@@ -233,9 +238,16 @@ class ChatClient:
     def name(self) -> str:
         return self.backend.name
 
-    async def chat(self, messages: list[Message], max_tokens: int = 128, temperature: float = 0.0) -> ChatResponse:
-        key = stable_hash({"model": self.backend.identity(), "messages": messages, "max_tokens": max_tokens,
-                           "temperature": temperature}, length=32)
+    async def chat(self, messages: list[Message], max_tokens: int = 128, temperature: float = 0.0,
+                   sample: int = 0) -> ChatResponse:
+        """`sample` > 0 asks for another draw of the same request (best-of-N): it is part of the cache key and
+        the backend's sampling seed, so each draw is cached apart and repeats exactly."""
+        request = {"model": self.backend.identity(), "messages": messages, "max_tokens": max_tokens,
+                   "temperature": temperature}
+        if sample:  # only then: keys of single requests stay as they were
+            request["sample"] = sample
+        key = stable_hash(request, length=32)
+        seeded = {"seed": sample} if sample else {}
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.requests += 1
             self.usage.cached += 1
@@ -244,7 +256,7 @@ class ChatClient:
         for attempt in range(self.retries + 1):
             try:
                 async with self._limit():
-                    response = await asyncio.wait_for(self.backend.generate(messages, max_tokens, temperature),
+                    response = await asyncio.wait_for(self.backend.generate(messages, max_tokens, temperature, **seeded),
                                                       timeout=self.timeout_s)
                 break
             except (asyncio.TimeoutError, ConnectionError, OSError) as exc:

@@ -54,18 +54,20 @@ class LlamaCppChat(ChatBackend):
         return {"kind": "llama.cpp", "name": self.name, "weights": weights_fingerprint(self.path), "n_ctx": self.n_ctx,
                 "seed": self.seed}
 
-    def _generate_sync(self, messages: list[Message], max_tokens: int, temperature: float) -> ChatResponse:
+    def _generate_sync(self, messages: list[Message], max_tokens: int, temperature: float,
+                       seed: int | None = None) -> ChatResponse:
         with self._lock:
             out = self.llama.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                                    seed=self.seed, logprobs=True, top_logprobs=self.top_logprobs)
+                                                    seed=self.seed if seed is None else self.seed + seed,
+                                                    logprobs=True, top_logprobs=self.top_logprobs)
         choice = out["choices"][0]
         content = (choice.get("logprobs") or {}).get("content") or []
         return ChatResponse(choice["message"]["content"].strip(), out["usage"]["prompt_tokens"],
                             out["usage"]["completion_tokens"], [float(t["logprob"]) for t in content],
                             top_logprobs=[{c["token"]: float(c["logprob"]) for c in t["top_logprobs"]} for t in content])
 
-    async def generate(self, messages, max_tokens, temperature) -> ChatResponse:
-        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature)
+    async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
+        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
 
     def loglikelihood(self, prompt: str, continuation: str) -> float:
         """log P(continuation | prompt) under the model, summed over the continuation's tokens."""

@@ -58,7 +58,7 @@ async def _argue(model: ChatClient, item: OversightItem, answers, side: int, his
     messages = [{"role": "user", "content": prompt}]
     if best_of_n <= 1 or preference is None:
         return (await model.chat(messages, max_tokens=ARGUE_TOKENS)).text
-    drafts = [(await model.chat(messages, max_tokens=ARGUE_TOKENS, temperature=0.7 + 0.01 * i)).text
+    drafts = [(await model.chat(messages, max_tokens=ARGUE_TOKENS, temperature=0.7, sample=i + 1)).text
               for i in range(best_of_n)]
     listing = "\n".join(f"{i + 1}. {d}" for i, d in enumerate(drafts))
     pick = await preference.chat([{"role": "user", "content": f"Which argument for answer {letter} is most "
