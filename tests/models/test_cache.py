@@ -111,13 +111,3 @@ def test_ls_and_clear(tmp_path):
     assert len(cache.entries()) == 1
     assert cache.clear() == 1 and cache.entries() == []
 
-
-def test_a_subset_of_an_uncached_task_computes_only_its_own_rows(tmp_path):
-    cache, log = ActivationCache(tmp_path / "c"), tmp_path / "log"
-    task = _task()
-    sub = task.subset(np.array([3, 4, 7]))
-    part = cache.featurize(sub, CountingEncoder(log))
-    assert part.shape[0] == 3 and _calls(log) == 1
-    assert np.array_equal(cache.featurize(sub, CountingEncoder(log)), part) and _calls(log) == 1  # now a hit
-    full = cache.featurize(task, CountingEncoder(log))
-    assert np.array_equal(np.asarray(full)[[3, 4, 7]], part)

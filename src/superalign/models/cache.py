@@ -113,12 +113,10 @@ class ActivationCache:
         """Features `[n, d]` for every input of `task`, from the cache or computed and stored."""
         encoder.check_modality(task.modality)
         if task.parent is not None:
-            # A subset reads its root task's features when they are cached (one matrix serves every subset);
-            # otherwise it computes only its own rows (keyed by its own content): a 1,000-claim subset must
-            # not cost a billion-parameter encoder the 2,000 claims of the whole task.
-            root = self.load(self.key(task.parent, encoder)) if not refresh else None
-            if root is not None:
-                return np.asarray(root)[task.parent_indices]
+            # Computed once for the root task and indexed for the subset, always: encoders fit on the data
+            # (TF-IDF, PCA) must see the same texts whatever was cached before, or results would depend on
+            # the cache's history. (This makes a subset cost as much as its root task to featurize.)
+            return np.asarray(self.featurize(task.parent, encoder, refresh=refresh))[task.parent_indices]
         key = self.key(task, encoder)
         if not refresh and (hit := self.load(key)) is not None:
             return hit
