@@ -49,10 +49,10 @@ class TabularReinforce:
         total: dict = defaultdict(lambda: np.zeros(4))
         for (steps, _), advantage in zip(episodes, advantages):
             for key, action in steps:
-                grad = -_softmax(self.logits[key])
+                p = _softmax(self.logits[key])  # once per step: the policy gradient and the entropy both need it
+                grad = -p
                 grad[action] += 1
                 total[key] += advantage * grad
-                p = _softmax(self.logits[key])
                 log_p = np.log(p + 1e-12)
                 total[key] += self.entropy * -p * (log_p - (p * log_p).sum())  # gradient of the entropy
         for key, grad in total.items():
