@@ -151,7 +151,7 @@ def train_ppo(layouts: list[Layout], reward: str, steps: int = 40_000, meta_epis
     return model
 
 
-def ppo_policy(model, seed: int = 0):
+def ppo_policy(model):
     """An act_on(env) for `evaluate`: samples the PPO policy's actions (it is stochastic by design)."""
     def act_on(env):
         def act(e):
