@@ -144,3 +144,19 @@ def test_chat_template_reads_the_state_where_the_model_would_answer():
     assert not np.allclose(ours, get_encoder("smollm2-135m?precision=fp32").encode([text])[0], atol=1e-2)
     with pytest.raises(SuperalignError, match="template must be"):
         get_encoder("smollm2-135m?template=alpaca")
+
+
+@pytest.mark.slow
+def test_chat_template_prefix_is_computed_once_with_the_same_features():
+    """The template's head (system prompt, user header) is run once and its KV cache shared by every text; the
+    features equal running each padded batch whole, for texts of different lengths in one batch."""
+    from superalign.models.encoder import get_encoder
+
+    texts = ["Claim: 12 + 30 = 42. Is the claim true?", "Claim: 7 * 8 = 54?", "A longer text, with commas, "
+             "numbers like 1,234 and an ending that the tokenizer splits into several pieces: done."]
+    encoder = get_encoder("smollm2-135m?precision=fp32&template=chat&layer=-1")
+    assert len(encoder._prefix[0]) > 10  # the system prompt is shared
+    shared = encoder.encode(texts)
+    encoder.share_prefix = False
+    whole = encoder.encode(texts)
+    np.testing.assert_allclose(shared, whole, rtol=1e-4, atol=1e-4)

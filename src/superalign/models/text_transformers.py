@@ -115,6 +115,7 @@ class HiddenStateEncoder(Encoder):
         self.precision = resolve_precision(precision)
         self.trust_remote_code = trust_remote_code  # off by default: never run a repository's code unasked
         self.template = template
+        self.share_prefix = True  # the same features either way (tested); off only to check that
 
     @cached_property
     def path(self) -> str:
@@ -184,6 +185,10 @@ class HiddenStateEncoder(Encoder):
                 texts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
                                                        add_generation_prompt=True) for t in texts]
                 special = False  # the template already holds the special tokens
+                if self.pooling == "last" and self.share_prefix:
+                    shared = self._last_states_after_prefix(texts)
+                    if shared is not None:
+                        return shared
             batch = tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt",
                               add_special_tokens=special)
             batch = {k: v.to(model.device) for k, v in batch.items()}
@@ -200,6 +205,52 @@ class HiddenStateEncoder(Encoder):
             return pooled.cpu().numpy()  # [b, d]
 
         return encode_in_batches(list(inputs), self.batch_size, run_batch, progress)
+
+
+    @cached_property
+    def _prefix(self) -> tuple[list[int], Any]:
+        """The tokens every chat-templated text starts with (system prompt, user header) and their KV cache.
+
+        The template's head is half of a short claim's tokens; computing it once for all texts halves the cost.
+        """
+        import torch
+
+        tokenizer, model = self._loaded
+        marker = "\u2063"  # any text: only what comes before it matters
+        head = tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False,
+                                             add_generation_prompt=True).split(marker)[0]
+        ids = tokenizer(head, add_special_tokens=False).input_ids
+        with torch.inference_mode():
+            cache = model(input_ids=torch.tensor([ids], device=model.device), use_cache=True).past_key_values
+        return ids, cache
+
+    def _last_states_after_prefix(self, texts: list[str]) -> np.ndarray | None:
+        """Last-token states computed on top of the shared prefix's cache; None when a text's tokens do not
+        start with the prefix's (a tokenizer that merges across the boundary), so the caller runs it whole."""
+        import copy
+
+        import torch
+
+        tokenizer, model = self._loaded
+        prefix, cache = self._prefix
+        ids = tokenizer(texts, truncation=True, max_length=self.max_length, add_special_tokens=False).input_ids
+        n = len(prefix)
+        if not prefix or any(row[:n] != prefix or len(row) <= n for row in ids):
+            return None
+        rest = [row[n:] for row in ids]
+        width = max(len(row) for row in rest)
+        pad = tokenizer.pad_token_id or 0
+        input_ids = torch.tensor([row + [pad] * (width - len(row)) for row in rest], device=model.device)
+        mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rest], device=model.device)
+        past = copy.deepcopy(cache)
+        past.batch_repeat_interleave(len(texts))
+        attention = torch.cat([torch.ones(len(texts), n, dtype=mask.dtype, device=model.device), mask], dim=1)
+        with torch.inference_mode():
+            out = model(input_ids=input_ids, attention_mask=attention, past_key_values=past, use_cache=True,
+                        output_hidden_states=True)
+        hidden = out.hidden_states[self.resolved_layer].float()  # [b, suffix, d]
+        last = mask.sum(1) - 1
+        return hidden[torch.arange(hidden.shape[0]), last].cpu().numpy()
 
 
 _HIDDEN_OPTIONS = HIDDEN_STATE_OPTIONS
