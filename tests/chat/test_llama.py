@@ -67,3 +67,15 @@ def test_sampled_draws_are_keyed_by_sample_index_and_repeat_exactly(qwen, tmp_pa
     again = asyncio.run(qwen.chat(messages, max_tokens=12, temperature=1.0, sample=2)).text
     assert again == draws[1]
     assert len(set(draws)) >= 2  # different seeds, different draws
+
+
+@pytest.mark.slow
+def test_next_token_log_probs_of_answer_letters(qwen):
+    """One forward pass after the chat template and a reply prefix: the letter of the right answer wins, and the
+    scores are log-probabilities (negative, the two spellings of a letter distinct tokens)."""
+    messages = [{"role": "user", "content": "What is 7 + 5?\nA: 12\nB: 15\nReply with the letter of the right answer."}]
+    scores = asyncio.run(qwen.next_token_logprobs(messages, "Answer:", ["A", " A", "B", " B"]))
+    assert set(scores) == {"A", " A", "B", " B"} and all(v < 0 for v in scores.values())
+    assert max(scores["A"], scores[" A"]) > max(scores["B"], scores[" B"])
+    with pytest.raises(Exception, match="not one"):
+        qwen.backend.next_token_logprobs(messages, "Answer:", [" Answer B"])

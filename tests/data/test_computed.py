@@ -33,3 +33,9 @@ def test_false_claims_are_near_misses():
 def test_registered_task():
     task = load_task("arithmetic-claims")
     assert len(task) == 2000 and task.label_names == ["false", "true"] and task.modality == "text"
+
+
+def test_the_1k_task_is_the_first_thousand_claims():
+    full, small = load_task("arithmetic-claims"), load_task("arithmetic-claims-1k")
+    assert len(small) == 1000 and small.inputs == [t + " Answer yes or no." for t in full.inputs[:1000]]
+    assert (small.labels == full.labels[:1000]).all() and 0.45 < small.labels.mean() < 0.55

@@ -65,8 +65,8 @@ def _smart_script(messages):
     prompt = messages[-1]["content"]
     if "Argue" in prompt:
         return "The source says <quote>Arsenal beat Chelsea</quote>, so it is about that topic."
-    if "<v_quote>" in prompt and "Debater B" in prompt:
-        first = prompt.split("Debater B:")[0]
+    if "<v_quote>" in prompt and "Round 1." in prompt:  # a debate: believe the side whose first turn verified
+        first = prompt.split("Round 1.")[1].split("\n")[1]
         return "Answer: A\nConfidence: 0.9" if "<v_quote>" in first else "Answer: B\nConfidence: 0.9"
     if "sub-questions" in prompt:
         return "Who played?\nWhat was the score?"

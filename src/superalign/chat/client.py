@@ -57,6 +57,12 @@ class ChatBackend(ABC):
                        seed: int | None = None) -> ChatResponse:
         """`seed` (given for the sample index of a repeated sampled request) makes sampling repeatable."""
 
+    def next_token_logprobs(self, messages: list[Message], prefix: str, tokens: list[str]) -> dict[str, float]:
+        """log P(token | the chat-templated messages and `prefix` as the start of the reply), for each candidate
+        token (each must be one token of the model's vocabulary). Local models only: one forward pass."""
+        raise SuperalignError(f"chat model {self.name}: next-token log-probs need a local model (qwen-0.5b, "
+                              "qwen-1.5b, smollm2, hf:PATH, llama:PATH); use the generated verdict instead")
+
 
 class MockChat(ChatBackend):
     """Deterministic scripted model: `script(messages) -> text`. For protocol plumbing tests only."""
@@ -71,6 +77,12 @@ class MockChat(ChatBackend):
     async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         text = self.script(messages)
         return ChatResponse(text, sum(len(m["content"].split()) for m in messages), len(text.split()))
+
+    def next_token_logprobs(self, messages, prefix, tokens) -> dict[str, float]:
+        """The scripted reply's first word gets log-prob 0, every other candidate -20 (plumbing tests only)."""
+        words = self.script(messages).replace("Answer:", " ").split()
+        first = words[0] if words else ""
+        return {t: (0.0 if t.strip() == first else -20.0) for t in tokens}
 
 
 class TransformersChat(ChatBackend):
@@ -124,6 +136,23 @@ class TransformersChat(ChatBackend):
 
     async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
+
+    def next_token_logprobs(self, messages, prefix, tokens) -> dict[str, float]:
+        import torch
+
+        tokenizer, model = self._loaded
+        ids = [single_token(tokenizer.encode(t, add_special_tokens=False), t, self.name) for t in tokens]
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + prefix
+        with self._lock, torch.inference_mode():
+            batch = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
+            logprobs = torch.log_softmax(model(**batch).logits[0, -1].float(), -1)
+        return {t: float(logprobs[i]) for t, i in zip(tokens, ids)}
+
+
+def single_token(ids: list[int], token: str, model: str) -> int:
+    if len(ids) != 1:
+        raise SuperalignError(f"chat model {model}: {token!r} is {len(ids)} tokens, not one; score single tokens")
+    return ids[0]
 
 
 class OpenAIChat(ChatBackend):
@@ -272,6 +301,23 @@ class ChatClient:
         if self.cache is not None:
             self.cache.put(key, response)
         return response
+
+
+    async def next_token_logprobs(self, messages: list[Message], prefix: str, tokens: list[str]) -> dict[str, float]:
+        """The backend's next-token log-probs of `tokens` after `prefix` (a log-prob judge: one forward pass,
+        no generation), cached like a chat request."""
+        request = {"model": self.backend.identity(), "messages": messages, "prefix": prefix, "tokens": list(tokens),
+                   "kind": "next-token-logprobs"}
+        key = stable_hash(request, length=32)
+        self.usage.requests += 1
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self.usage.cached += 1
+            return dict(hit.top_logprobs[0])
+        async with self._limit():
+            scores = await asyncio.to_thread(self.backend.next_token_logprobs, messages, prefix, list(tokens))
+        if self.cache is not None:
+            self.cache.put(key, ChatResponse("", top_logprobs=[scores]))
+        return scores
 
 
 # Built-ins: the modules of superalign.chat (llama.cpp models register in chat/llama.py); plugins: entry points.

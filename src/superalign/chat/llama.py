@@ -87,6 +87,34 @@ class LlamaCppChat(ChatBackend):
         return float(sum(logprobs[t - 1, full[t]] for t in range(len(context), len(full))))
 
 
+    @cached_property
+    def _formatter(self):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self.llama
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise MissingDependencyError(f"chat model {self.name!r}: the GGUF file has no chat template")
+        token = lambda i: llama.detokenize([i], special=True).decode(errors="ignore") if i >= 0 else ""  # noqa: E731
+        return Jinja2ChatFormatter(template=template, eos_token=token(llama.token_eos()),
+                                   bos_token=token(llama.token_bos()), add_generation_prompt=True)
+
+    def next_token_logprobs(self, messages, prefix, tokens) -> dict[str, float]:
+        from superalign.chat.client import single_token
+
+        llama = self.llama
+        prompt = self._formatter(messages=messages).prompt + prefix
+        with self._lock:
+            ids = [single_token(llama.tokenize(t.encode(), add_bos=False, special=False), t, self.name) for t in tokens]
+            context = llama.tokenize(prompt.encode(), add_bos=True, special=True)
+            llama.reset()
+            llama.eval(context)
+            logits = np.asarray(llama.scores[len(context) - 1], dtype=np.float64)
+        logits -= logits.max()
+        logprobs = logits - np.log(np.exp(logits).sum())
+        return {t: float(logprobs[i]) for t, i in zip(tokens, ids)}
+
+
 def _qwen(name: str) -> Callable[[], ChatBackend]:
     def factory() -> ChatBackend:
         from superalign.models.packaged import qwen_gguf

@@ -25,14 +25,19 @@ def _fmt(value) -> str:
 @app.command("run")
 def run(
     protocol: Annotated[str, typer.Option(help="direct, consultancy, debate, critique, decomposition")] = "debate",
-    task: Annotated[str, typer.Option(help="item set: bbc-topics (offline), quality, quail")] = "bbc-topics",
+    task: Annotated[str, typer.Option(help="item set: bbc-topics, facts (offline; facts?n_facts=16), quality, quail")] = "bbc-topics",
     n: Annotated[int, typer.Option(help="number of items (each runs in both answer orders)")] = 10,
-    debater: Annotated[str, typer.Option(help="strong model: smollm2, hf:PATH, openai:MODEL?base_url=...")] = "smollm2",
+    debater: Annotated[str, typer.Option(help="strong model: qwen-1.5b, smollm2, hf:PATH, openai:MODEL?base_url=..., "
+                                              "scripted:STYLE (fabricate, forge, irrelevant, assert)")] = "smollm2",
     judge: Annotated[str, typer.Option(help="weak judge model")] = "smollm2",
     rounds: Annotated[int, typer.Option(help="debate rounds")] = 2,
     simultaneous: Annotated[bool, typer.Option(help="debaters speak simultaneously")] = False,
     best_of_n: Annotated[int, typer.Option(help="debater arguments sampled; a preference judge picks one")] = 1,
     judge_sees_source: Annotated[bool, typer.Option(help="direct judging with the source text")] = False,
+    judge_mode: Annotated[str, typer.Option(help="generate (a parsed verdict) or logprob (P(A), P(B) from one "
+                                                 "forward pass; local judges)")] = "generate",
+    verify_quotes: Annotated[bool, typer.Option(help="check quotes against the source (off: forged tags pass)")] = True,
+    judge_source_share: Annotated[float, typer.Option(help="share of the source's sentences the judge also reads")] = 0.0,
     seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
     refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
 ) -> None:
@@ -44,7 +49,8 @@ def run(
     if best_of_n > 1:
         clients["preference"] = weak
     settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
-                        judge_sees_source=judge_sees_source)
+                        judge_sees_source=judge_sees_source, judge_mode=judge_mode, verify_quotes=verify_quotes,
+                        judge_source_share=judge_source_share)
     record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
     _print([record])
 
@@ -60,6 +66,10 @@ def _print(records) -> None:
         if "accuracy_assigned_correct" in m:
             extra.append(f"acc when consultant right {_fmt(m['accuracy_assigned_correct'])}, "
                          f"wrong {_fmt(m['accuracy_assigned_incorrect'])}")
+        if "logprob" in m:  # the order-averaged log-prob signal: its own accuracy, AUROC and position bias
+            lp = m["logprob"]
+            extra.append(f"log-prob acc {_fmt(lp['accuracy'])} [{_fmt(lp['accuracy_lo'])}, {_fmt(lp['accuracy_hi'])}], "
+                         f"AUROC {_fmt(lp['auroc'])}, bias {_fmt(lp['bias'])}")
         if m.get("quotes_verified") or m.get("quotes_unverified"):
             extra.append(f"quotes {m['quotes_verified']} verified / {m['quotes_unverified']} not")
         models = c["models"]

@@ -53,3 +53,16 @@ def arithmetic_claims_task() -> Task:
     texts, labels = arithmetic_claims()
     return Task("arithmetic-claims", texts, labels, ["false", "true"], "text",
                 "Arithmetic claims on two-digit numbers, half true; false ones are near misses (computed labels)")
+
+
+ANSWER_FORMAT = " Answer yes or no."
+
+
+@TASKS.register("arithmetic-claims-1k", help="the first 1,000 arithmetic claims, asking for yes or no (LM ladder on a CPU)")
+def arithmetic_claims_1k_task() -> Task:
+    # Its own task, not a subset of the 2,000: features are computed for a task's whole data, so a 1,000-claim
+    # task costs half the featurizing (the 1.5B model's is what takes time on a CPU). The answer format is the
+    # one the README's layer sweep measured (benchmarks/ladder_probe.py --first --suffix " Answer yes or no.").
+    texts, labels = arithmetic_claims()
+    return Task("arithmetic-claims-1k", [t + ANSWER_FORMAT for t in texts[:1000]], labels[:1000], ["false", "true"],
+                "text", "The first 1,000 arithmetic claims, asking for yes or no (computed labels)")

@@ -63,15 +63,15 @@ def encoder_names() -> list[str]:
     return ENCODERS.names()
 
 
-def parse_options(spec: str, allowed: dict[str, type]) -> tuple[str, dict[str, Any]]:
+def parse_options(spec: str, allowed: dict[str, type], kind: str = "encoder") -> tuple[str, dict[str, Any]]:
     """`name?layer=6&pooling=mean` -> ("name", {"layer": 6, "pooling": "mean"}), checking option names."""
     base, _, query = spec.partition("?")
     options: dict[str, Any] = {}
     for key, values in parse_qs(query).items():
         if key not in allowed:
-            raise SuperalignError(f"encoder {spec!r}: unknown option {key!r}; allowed: {', '.join(allowed)}")
+            raise SuperalignError(f"{kind} {spec!r}: unknown option {key!r}; allowed: {', '.join(allowed)}")
         try:
             options[key] = allowed[key](values[-1])
         except ValueError as exc:
-            raise SuperalignError(f"encoder {spec!r}: option {key}={values[-1]!r} is not a {allowed[key].__name__}") from exc
+            raise SuperalignError(f"{kind} {spec!r}: option {key}={values[-1]!r} is not a {allowed[key].__name__}") from exc
     return base, options

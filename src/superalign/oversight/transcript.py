@@ -31,6 +31,7 @@ class Transcript(BaseModel):
     turns: list[Turn] = Field(default_factory=list)
     verdict: int | None = None  # shown order; None when unparseable
     confidence: float | None = None
+    log_odds: float | None = None  # log-prob judging: log P(A) - log P(B), shown order
     quotes_verified: int = 0
     quotes_unverified: int = 0
     quotes_by_role: dict[str, list[int]] = Field(default_factory=dict)  # role -> [verified, unverified]
