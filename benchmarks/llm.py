@@ -4,9 +4,10 @@
    (`python -m llama_cpp.server`, from the same llama-cpp-python build) on the same GGUF: prompt tokens/s
    (a one-token completion of a ~300-token prompt) and generated tokens/s (64 tokens, greedy).
 2. Items/min of a log-prob judgement (is an arithmetic claim true? from the next-token log-probs).
-3. Hidden-state featurizing of 256 arithmetic claims at the middle layer: superalign's encoder (bf16 where
-   the CPU runs it fast, length-bucketed batches) against a plain transformers forward pass (fp32, batches
-   in the given order), with the cosine agreement of the features.
+3. Hidden-state featurizing of 256 arithmetic claims as the ladder reads them (chat template, last layer, last
+   token): superalign's encoder (the template's head computed once and shared, bf16 where the CPU runs it
+   fast, length-bucketed batches) against a plain transformers forward pass over the templated prompts (fp32,
+   batches in the given order), with the cosine agreement of the features.
 
 Usage: python benchmarks/llm.py [--model qwen-0.5b]
 """
@@ -14,7 +15,6 @@ Usage: python benchmarks/llm.py [--model qwen-0.5b]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -87,26 +87,29 @@ def start_server(path: str, threads: int):
 
 
 def judge_items_per_minute(chat: LlamaCppChat, n: int = 20) -> tuple[float, float]:
+    """The log-prob judge's path (`next_token_logprobs`: one forward pass, no generation)."""
     texts, labels = arithmetic_claims(n, seed=1)
     start = time.perf_counter()
     right = 0
     for text, label in zip(texts, labels):
-        response = asyncio.run(chat.generate([{"role": "user", "content": text + " Answer True or False."}], 1, 0.0))
-        top = response.top_logprobs[0]
-        p_true = np.logaddexp(top.get("True", -1e9), top.get("true", -1e9))
-        p_false = np.logaddexp(top.get("False", -1e9), top.get("false", -1e9))
+        scores = chat.next_token_logprobs([{"role": "user", "content": text + " Answer True or False."}], "",
+                                          ["True", " True", "False", " False"])
+        p_true = np.logaddexp(scores["True"], scores[" True"])
+        p_false = np.logaddexp(scores["False"], scores[" False"])
         right += int((p_true > p_false) == bool(label))
     return n / ((time.perf_counter() - start) / 60), right / n
 
 
 def featurize_comparison(model: str, n: int = 256) -> tuple[float, float, float]:
+    """The ladder's encoder (chat template, last layer, last token; the template's head computed once) against
+    a plain transformers forward pass over the same templated prompts."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     from superalign.models.encoder import get_encoder
 
     texts = arithmetic_claims(n, seed=2)[0]
-    encoder = get_encoder(model)
+    encoder = get_encoder(f"{model}?template=chat&layer=-1")
     encoder.encode(texts[:8])  # load and warm up
     start = time.perf_counter()
     ours = encoder.encode(texts)
@@ -115,9 +118,12 @@ def featurize_comparison(model: str, n: int = 256) -> tuple[float, float, float]
     plain = AutoModel.from_pretrained(encoder.path, dtype=torch.float32).eval()
     layer = encoder.resolved_layer
     start = time.perf_counter()
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                             add_generation_prompt=True) for t in texts]
+    tokenizer.padding_side = "right"
     rows = []
     for i in range(0, n, 8):
-        batch = tokenizer(texts[i:i + 8], padding=True, return_tensors="pt")
+        batch = tokenizer(prompts[i:i + 8], padding=True, return_tensors="pt", add_special_tokens=False)
         with torch.inference_mode():
             hidden = plain(**batch, output_hidden_states=True).hidden_states[layer]
         last = batch["attention_mask"].sum(1) - 1  # right padding
@@ -148,7 +154,7 @@ def main() -> None:
     print(f"log-prob judgement (arithmetic claim true?): {rate:.0f} items/min, accuracy {accuracy:.2f} on 20 items")
     del chat
     ours_rate, plain_rate, cosine = featurize_comparison(args.model)
-    print(f"featurize 256 claims, middle layer: superalign {ours_rate:.1f} texts/s, plain transformers "
+    print(f"featurize 256 claims (chat template, last layer): superalign {ours_rate:.1f} texts/s, plain transformers "
           f"{plain_rate:.1f} texts/s, ratio {ours_rate / plain_rate:.2f}, min cosine {cosine:.4f}")
 
 

@@ -158,3 +158,36 @@ def test_bbc_cloze_items_blank_one_number_of_a_real_article():
     honest_ok = np.mean([q[f"debater_{'ab'[i.correct]}"] == [1, 0] for q, i in zip(verified, items)])
     liar_caught = np.mean([q[f"debater_{'ab'[1 - i.correct]}"] == [0, 1] for q, i in zip(verified, items)])
     assert honest_ok >= 0.9 and liar_caught >= 0.9
+
+
+def test_best_of_n_with_logprobs_keeps_the_draft_the_judge_rates_highest(runs_dir):
+    """llm_debate's argument rating: each draft is read alone by the preference model, and the one with the
+    highest log-probability for its own side is kept."""
+    from superalign.chat.client import ChatResponse
+
+    item = load_items("facts", 1, seed=1)[0]
+    stating = next(line for line in item.source.splitlines() if item.answers[item.correct] in line
+                   and item.question.split(" of ")[-1].rstrip("?") in line)
+
+    class TwoDrafts(MockChat):
+        async def generate(self, messages, max_tokens, temperature, seed=None):
+            return ChatResponse(f"The source says <quote>{stating}</quote>" if seed == 2 else "Trust me.")
+
+    rater = ChatClient(MockChat(lambda m: "A" if "</v_quote>" in m[-1]["content"] else "B"))
+    clients = {"debater_a": ChatClient(TwoDrafts()), "debater_b": ChatClient(MockChat(lambda m: "No.")),
+               "judge": rater, "preference": rater}
+    evidence = asyncio.run(debate(item, clients, Settings(rounds=1, best_of_n=3, judge_mode="logprob")))
+    assert "<v_quote>" in evidence.turns[0].content  # draft 2 of 3, the only one with a verified quote
+
+
+def test_logprob_verdicts_become_order_averaged_soft_labels():
+    from superalign.oversight.w2s import verdict_labels
+
+    def t(item, swapped, z, shown):
+        return {"item_id": item, "swapped": swapped, "log_odds": z, "answers_shown": shown, "verdict": 0}
+
+    # Item x: z0 = 3 (A = "sport" shown first), z1 = 1 (A = "tech"): s = 1 for "sport", bias 2 cancels.
+    record = {"config": {"n_items": 1}, "result": {"transcripts": [t("x", False, 3.0, ("sport", "tech")),
+                                                                   t("x", True, 1.0, ("tech", "sport"))]}}
+    labels, unparseable = verdict_labels(record, ["tech", "sport"])
+    assert unparseable == 0 and labels[0, 1] == pytest.approx(1 / (1 + math.exp(-1.0)))

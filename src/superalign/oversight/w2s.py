@@ -28,6 +28,9 @@ def verdict_labels(record: dict, label_names: list[str]) -> tuple[np.ndarray, in
     Items appear in the record in the order they were given.
     """
     n = record["config"]["n_items"]
+    transcripts = record["result"]["transcripts"]
+    if transcripts and all(t.get("log_odds") is not None for t in transcripts):
+        return _logprob_labels(transcripts, n, label_names), 0
     votes = np.zeros((n, 2))
     unparseable = 0
     index = {}
@@ -43,6 +46,28 @@ def verdict_labels(record: dict, label_names: list[str]) -> tuple[np.ndarray, in
         votes[i, label] += confidence
         votes[i, 1 - label] += 1 - confidence
     return votes / votes.sum(1, keepdims=True), unparseable
+
+
+def _logprob_labels(transcripts: list[dict], n: int, label_names: list[str]) -> np.ndarray:
+    """A log-prob judge's soft labels: sigmoid of the order-averaged signal s = (z0 - z1) / 2, so the position
+    bias cancels (the judging module's definition)."""
+    from superalign.oversight.judging import signal_and_bias
+
+    index: dict[str, int] = {}
+    z: dict[tuple[int, bool], float] = {}
+    first: dict[int, str] = {}
+    for t in transcripts:
+        i = index.setdefault(t["item_id"], len(index))
+        z[(i, t["swapped"])] = t["log_odds"]
+        if not t["swapped"]:
+            first[i] = t["answers_shown"][0]
+    labels = np.full((n, 2), 0.5)
+    for i in range(len(index)):
+        s, _ = signal_and_bias(z[(i, False)], z[(i, True)])
+        p_first = 1 / (1 + np.exp(-s))
+        k = label_names.index(first[i])
+        labels[i, k], labels[i, 1 - k] = p_first, 1 - p_first
+    return labels
 
 
 def judged_examples(transfer: np.ndarray, n_items: int, seed: int) -> np.ndarray:
