@@ -191,3 +191,20 @@ def test_logprob_verdicts_become_order_averaged_soft_labels():
                                                                    t("x", True, 1.0, ("tech", "sport"))]}}
     labels, unparseable = verdict_labels(record, ["tech", "sport"])
     assert unparseable == 0 and labels[0, 1] == pytest.approx(1 / (1 + math.exp(-1.0)))
+
+
+def test_paired_difference_on_logprob_signals_resamples_items():
+    from superalign.oversight.runner import paired_difference
+    from superalign.oversight.transcript import Transcript
+
+    def pair(item, z0, z1, assigned=None):
+        return [Transcript(protocol="p", item_id=item, swapped=s, answers_shown=("x", "y") if not s else ("y", "x"),
+                           correct_shown=1 if s else 0, log_odds=z, assigned=assigned) for s, z in ((False, z0), (True, z1))]
+
+    good = [t for k in range(30) for t in pair(f"i{k}", 2.0, -1.0)]  # s = 1.5 > 0: right on every item
+    coin = [t for k in range(30) for t in pair(f"i{k}", 1.0, 1.0 if k % 2 else 3.0)]  # s = 0 (tie) or -1 (wrong)
+    d = paired_difference(good, coin, score="logprob")
+    assert d["items"] == 30 and d["difference"] == pytest.approx(1 - 0.25) and d["lo"] > 0.5
+    with pytest.raises(SuperalignError, match="judge_mode='logprob'"):
+        paired_difference([Transcript(protocol="p", item_id="i0", swapped=False, answers_shown=("x", "y"),
+                                      correct_shown=0, verdict=0)], coin, score="logprob")

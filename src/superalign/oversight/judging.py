@@ -50,11 +50,13 @@ def fit_temperature(signal: np.ndarray, first_is_correct: np.ndarray) -> float:
 
 @dataclass
 class JudgeScores:
-    """Per item: the content signal, the position bias, and whether the item's first answer is correct."""
+    """Per judged pair of orders: the content signal, the position bias, whether the item's first answer is
+    correct, and the item it belongs to (consultancy judges each item twice, once per assigned side)."""
 
     signal: np.ndarray
     bias: np.ndarray
     first_is_correct: np.ndarray
+    item_ids: np.ndarray | None = None
 
     def summary(self, calibration_share: float = 0.5, seed: int = 0) -> dict[str, float]:
         """Accuracy and AUROC of s, the mean bias, and on the items not used to fit the temperature: ECE and
@@ -65,8 +67,10 @@ class JudgeScores:
 
         y = self.first_is_correct.astype(int)
         right = np.where(self.signal == 0, 0.5, (self.signal > 0) == (y == 1)).astype(float)  # a tie is half right
-        accuracy, lo, hi = mean_and_ci(right)
-        out = {"items": len(y), "accuracy": accuracy, "accuracy_lo": lo, "accuracy_hi": hi,
+        ids = self.item_ids if self.item_ids is not None else np.arange(len(y))
+        per_item = [right[ids == i].mean() for i in dict.fromkeys(ids.tolist())]  # the interval resamples items
+        accuracy, lo, hi = mean_and_ci(per_item)
+        out = {"items": len(per_item), "judged_pairs": len(y), "accuracy": accuracy, "accuracy_lo": lo, "accuracy_hi": hi,
                "auroc": float(roc_auc_score(y, self.signal)) if len(set(y)) == 2 else float("nan"),
                "bias": float(self.bias.mean()), "bias_abs": float(np.abs(self.bias).mean())}
         order = np.random.default_rng(seed).permutation(len(y))
