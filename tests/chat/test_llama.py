@@ -70,12 +70,23 @@ def test_sampled_draws_are_keyed_by_sample_index_and_repeat_exactly(qwen, tmp_pa
 
 
 @pytest.mark.slow
-def test_next_token_log_probs_of_answer_letters(qwen):
-    """One forward pass after the chat template and a reply prefix: the letter of the right answer wins, and the
-    scores are log-probabilities (negative, the two spellings of a letter distinct tokens)."""
-    messages = [{"role": "user", "content": "What is 7 + 5?\nA: 12\nB: 15\nReply with the letter of the right answer."}]
+def test_next_token_log_probs_of_answer_letters_and_answer_texts(qwen):
+    """One forward pass after the chat template and a reply prefix. The letters' log-probs are a distribution
+    over the reply's next token (the model puts most of its mass on " A" / " B"); the answers' own texts are
+    scored as continuations, and there the right one wins (this small model's letters do not track the
+    content; README). Reusing the prompt's KV cache gives the same scores as a fresh evaluation."""
+    import math
+
+    messages = [{"role": "user", "content": "What is 7 + 5?\nA: 12\nB: 15\nReply with the right answer."}]
     scores = asyncio.run(qwen.next_token_logprobs(messages, "Answer:", ["A", " A", "B", " B"]))
     assert set(scores) == {"A", " A", "B", " B"} and all(v < 0 for v in scores.values())
-    assert max(scores["A"], scores[" A"]) > max(scores["B"], scores[" B"])
+    assert sum(math.exp(v) for v in scores.values()) > 0.5
     with pytest.raises(Exception, match="not one"):
         qwen.backend.next_token_logprobs(messages, "Answer:", [" Answer B"])
+    question = [{"role": "user", "content": "What is 7 + 5? Reply with the number only."}]
+    texts = asyncio.run(qwen.answer_logprobs(question, "", ["12", "15"]))
+    assert texts["12"] > texts["15"] + 1
+    backend = qwen.backend
+    backend.llama.reset()  # nothing to reuse: the same numbers from a fresh evaluation
+    again = backend.answer_logprobs(question, "", ["15", "12"])
+    assert again == pytest.approx(texts, abs=1e-3)

@@ -147,3 +147,15 @@ def test_every_command_has_help_and_the_one_command_groups_stay_groups():
     assert "supervisor-gt-strong" in methods.output
     models = invoke(["models", "list"])
     assert models.exit_code == 0 and "qwen-1.5b" in models.output
+
+
+def test_oversight_run_with_scripted_debaters_and_a_logprob_judge(runs_dir):
+    result = invoke(["oversight", "run", "--protocol", "debate", "--task", "facts?n_facts=4", "--n", "3",
+                     "--debater", "scripted:forge", "--judge", "mock", "--judge-mode", "cloze", "--rounds", "1",
+                     "--unverified-quotes", "remove"])
+    assert result.exit_code == 0, result.output
+    assert "debate (cloze)" in result.output and "log-prob acc" in result.output
+    bad = _cli("oversight", "run", "--task", "facts", "--n", "2", "--judge", "mock", "--judge-mode", "letters")
+    assert bad.returncode == 2 and "judge_mode must be one of generate, logprob, cloze" in bad.stderr
+    bad_style = _cli("oversight", "run", "--task", "facts", "--n", "2", "--debater", "scripted:bluff")
+    assert bad_style.returncode == 2 and "use one of fabricate" in bad_style.stderr

@@ -63,6 +63,12 @@ class ChatBackend(ABC):
         raise SuperalignError(f"chat model {self.name}: next-token log-probs need a local model (qwen-0.5b, "
                               "qwen-1.5b, smollm2, hf:PATH, llama:PATH); use the generated verdict instead")
 
+    def answer_logprobs(self, messages: list[Message], prefix: str, answers: list[str]) -> dict[str, float]:
+        """log P(answer | the chat-templated messages and `prefix` as the start of the reply), summed over the
+        answer's tokens, for each answer (cloze scoring of whole answers). Local models only."""
+        raise SuperalignError(f"chat model {self.name}: answer log-probs need a local model (qwen-0.5b, "
+                              "qwen-1.5b, smollm2, hf:PATH, llama:PATH); use the generated verdict instead")
+
 
 class MockChat(ChatBackend):
     """Deterministic scripted model: `script(messages) -> text`. For protocol plumbing tests only."""
@@ -83,6 +89,11 @@ class MockChat(ChatBackend):
         words = self.script(messages).replace("Answer:", " ").split()
         first = words[0] if words else ""
         return {t: (0.0 if t.strip() == first else -20.0) for t in tokens}
+
+    def answer_logprobs(self, messages, prefix, answers) -> dict[str, float]:
+        """The answer the scripted reply starts with gets log-prob 0, every other -20 (plumbing tests only)."""
+        reply = self.script(messages).strip()
+        return {a: (0.0 if reply.lower().startswith(a.strip().lower()) else -20.0) for a in answers}
 
 
 class TransformersChat(ChatBackend):
@@ -147,6 +158,21 @@ class TransformersChat(ChatBackend):
             batch = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
             logprobs = torch.log_softmax(model(**batch).logits[0, -1].float(), -1)
         return {t: float(logprobs[i]) for t, i in zip(tokens, ids)}
+
+    def answer_logprobs(self, messages, prefix, answers) -> dict[str, float]:
+        import torch
+
+        tokenizer, model = self._loaded
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + prefix
+        context = tokenizer(text, add_special_tokens=False).input_ids
+        out = {}
+        with self._lock, torch.inference_mode():
+            for answer in answers:
+                full = tokenizer(text + answer, add_special_tokens=False).input_ids
+                start = next((i for i, (a, b) in enumerate(zip(context, full)) if a != b), len(context))
+                logprobs = torch.log_softmax(model(input_ids=torch.tensor([full], device=model.device)).logits[0].float(), -1)
+                out[answer] = float(sum(logprobs[t - 1, full[t]] for t in range(start, len(full))))
+        return out
 
 
 def single_token(ids: list[int], token: str, model: str) -> int:
@@ -306,15 +332,22 @@ class ChatClient:
     async def next_token_logprobs(self, messages: list[Message], prefix: str, tokens: list[str]) -> dict[str, float]:
         """The backend's next-token log-probs of `tokens` after `prefix` (a log-prob judge: one forward pass,
         no generation), cached like a chat request."""
+        return await self._scores("next-token-logprobs", self.backend.next_token_logprobs, messages, prefix, tokens)
+
+    async def answer_logprobs(self, messages: list[Message], prefix: str, answers: list[str]) -> dict[str, float]:
+        """The backend's log-probs of each whole answer after `prefix` (a cloze judge), cached."""
+        return await self._scores("answer-logprobs", self.backend.answer_logprobs, messages, prefix, answers)
+
+    async def _scores(self, kind: str, score, messages: list[Message], prefix: str, tokens: list[str]) -> dict[str, float]:
         request = {"model": self.backend.identity(), "messages": messages, "prefix": prefix, "tokens": list(tokens),
-                   "kind": "next-token-logprobs"}
+                   "kind": kind}
         key = stable_hash(request, length=32)
         self.usage.requests += 1
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cached += 1
             return dict(hit.top_logprobs[0])
         async with self._limit():
-            scores = await asyncio.to_thread(self.backend.next_token_logprobs, messages, prefix, list(tokens))
+            scores = await asyncio.to_thread(score, messages, prefix, list(tokens))
         if self.cache is not None:
             self.cache.put(key, ChatResponse("", top_logprobs=[scores]))
         return scores

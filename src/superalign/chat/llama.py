@@ -69,22 +69,47 @@ class LlamaCppChat(ChatBackend):
     async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
 
+    def _eval_reusing(self, tokens: list[int]) -> None:
+        """Evaluate `tokens`, reusing the KV cache of the longest prefix they share with what was evaluated last
+        (a judge reads both answer orders and both answers after the same system prompt and question)."""
+        llama = self.llama
+        shared = 0
+        for a, b in zip(llama.input_ids[:llama.n_tokens], tokens):
+            if a != b:
+                break
+            shared += 1
+        llama.n_tokens = min(shared, len(tokens) - 1)  # at least the last token again, for its logits
+        llama.eval(tokens[llama.n_tokens:])
+
+    def _logprob_rows(self, start: int, stop: int) -> np.ndarray:
+        logits = np.asarray(self.llama.scores[start:stop], dtype=np.float64)
+        logits -= logits.max(1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(1, keepdims=True))
+
     def loglikelihood(self, prompt: str, continuation: str) -> float:
         """log P(continuation | prompt) under the model, summed over the continuation's tokens."""
+        return self.loglikelihoods(prompt, [continuation])[0]
+
+    def loglikelihoods(self, prompt: str, continuations: list[str]) -> list[float]:
+        """log P(c | prompt) for each continuation, the prompt evaluated once."""
         llama = self.llama
+        out = []
         with self._lock:
             context = llama.tokenize(prompt.encode(), add_bos=True, special=True)
-            full = llama.tokenize((prompt + continuation).encode(), add_bos=True, special=True)
-            if full[:len(context)] != context:  # the boundary merged into one token: score from the merge point
-                common = next((i for i, (a, b) in enumerate(zip(context, full)) if a != b), len(context))
-                context = full[:common]
-            llama.reset()
-            llama.eval(full)
-            logits = np.asarray(llama.scores[:len(full)], dtype=np.float64)  # [n_tokens, vocab]
-        logits -= logits.max(1, keepdims=True)
-        logprobs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
-        # the token at position t is predicted by the logits at position t - 1
-        return float(sum(logprobs[t - 1, full[t]] for t in range(len(context), len(full))))
+            for continuation in continuations:
+                full = llama.tokenize((prompt + continuation).encode(), add_bos=True, special=True)
+                start = len(context)
+                if full[:start] != context:  # the boundary merged into one token: score from the merge point
+                    start = next((i for i, (a, b) in enumerate(zip(context, full)) if a != b), len(context))
+                self._eval_reusing(full)
+                # the token at position t is predicted by the logits at position t - 1
+                rows = self._logprob_rows(start - 1, len(full) - 1)
+                out.append(float(sum(rows[k, full[start + k]] for k in range(len(full) - start))))
+        return out
+
+    def answer_logprobs(self, messages, prefix, answers) -> dict[str, float]:
+        prompt = self._formatter(messages=messages).prompt + prefix
+        return dict(zip(answers, self.loglikelihoods(prompt, list(answers))))
 
 
     @cached_property
@@ -107,11 +132,8 @@ class LlamaCppChat(ChatBackend):
         with self._lock:
             ids = [single_token(llama.tokenize(t.encode(), add_bos=False, special=False), t, self.name) for t in tokens]
             context = llama.tokenize(prompt.encode(), add_bos=True, special=True)
-            llama.reset()
-            llama.eval(context)
-            logits = np.asarray(llama.scores[len(context) - 1], dtype=np.float64)
-        logits -= logits.max()
-        logprobs = logits - np.log(np.exp(logits).sum())
+            self._eval_reusing(context)
+            logprobs = self._logprob_rows(len(context) - 1, len(context))[0]
         return {t: float(logprobs[i]) for t, i in zip(tokens, ids)}
 
 

@@ -34,9 +34,11 @@ def run(
     simultaneous: Annotated[bool, typer.Option(help="debaters speak simultaneously")] = False,
     best_of_n: Annotated[int, typer.Option(help="debater arguments sampled; a preference judge picks one")] = 1,
     judge_sees_source: Annotated[bool, typer.Option(help="direct judging with the source text")] = False,
-    judge_mode: Annotated[str, typer.Option(help="generate (a parsed verdict) or logprob (P(A), P(B) from one "
-                                                 "forward pass; local judges)")] = "generate",
+    judge_mode: Annotated[str, typer.Option(help="generate (a parsed verdict), logprob (P(A), P(B) from one forward "
+                                                 "pass) or cloze (P of each answer's text); local judges")] = "generate",
     verify_quotes: Annotated[bool, typer.Option(help="check quotes against the source (off: forged tags pass)")] = True,
+    unverified_quotes: Annotated[str, typer.Option(help="mark (shown as u_quote) or remove (the judge never reads "
+                                                        "them)")] = "mark",
     judge_source_share: Annotated[float, typer.Option(help="share of the source's sentences the judge also reads")] = 0.0,
     seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
     refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
@@ -50,7 +52,7 @@ def run(
         clients["preference"] = weak
     settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
                         judge_sees_source=judge_sees_source, judge_mode=judge_mode, verify_quotes=verify_quotes,
-                        judge_source_share=judge_source_share)
+                        unverified_quotes=unverified_quotes, judge_source_share=judge_source_share)
     record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
     _print([record])
 
@@ -78,7 +80,10 @@ def _print(records) -> None:
         accuracy = f"{_fmt(m['accuracy'])} [{_fmt(m['accuracy_lo'])}, {_fmt(m['accuracy_hi'])}]"
         if coverage < MIN_COVERAGE:  # too few verdicts parse to compare this protocol with any other
             accuracy, refused = f"n/a ({m['unparseable']} unparseable)", refused + 1
-        table.add_row(c["protocol"] + ("+source" if c["settings"].get("judge_sees_source") else ""),
+        options = c["settings"]
+        table.add_row(c["protocol"] + ("+source" if options.get("judge_sees_source") else "")
+                      + ("" if options.get("verify_quotes", True) else " (quotes unchecked)")
+                      + (f" ({options['judge_mode']})" if options.get("judge_mode", "generate") != "generate" else ""),
                       f"{c['items']} x{c['n_items']}", str(strong.get("name", strong.get("model"))),
                       str(models["judge"].get("name", models["judge"].get("model"))), str(m["transcripts"]),
                       _fmt(coverage), accuracy, _fmt(m["chose_first_position"]), "; ".join(extra),

@@ -1,5 +1,7 @@
-"""Log-prob judging: a judge's probability for each answer from its next-token log-probs, with the position
-bias separated from the content signal by judging both answer orders.
+"""Log-prob judging: a judge's probability for each answer from its log-probs, with the position bias separated
+from the content signal by judging both answer orders. Two readings: `logprob`, the next-token log-probs of
+the answer letters; `cloze`, the log-likelihood of each answer's text as the start of the reply (a small
+model's letters can be pure position bias while its reading of the answers is not: measured in the README).
 
 For one order, z = log P(A) - log P(B), where P(A) sums the two spellings of the letter ("A" and " A") after
 the reply prefix "Answer:". With z0 from the original order and z1 from the swapped one,
@@ -19,6 +21,7 @@ from superalign.errors import SuperalignError
 
 LETTER_TOKENS = {"A": ("A", " A"), "B": ("B", " B")}
 PREFIX = "Answer:"
+ANSWER_PREFIX = 'The correct answer is "'  # cloze judging: the reply starts so, and each answer's text is scored
 
 
 async def letter_log_odds(judge: ChatClient, messages: list[Message]) -> float:
@@ -27,6 +30,14 @@ async def letter_log_odds(judge: ChatClient, messages: list[Message]) -> float:
     a = np.logaddexp(*(scores[t] for t in LETTER_TOKENS["A"]))
     b = np.logaddexp(*(scores[t] for t in LETTER_TOKENS["B"]))
     return float(a - b)
+
+
+async def answer_log_odds(judge: ChatClient, messages: list[Message], answers: tuple[str, str]) -> float:
+    """z = log P(first answer's text) - log P(second's) as the continuation of the reply prefix (each closed by
+    its quote mark): cloze judging, for judges whose answer letters carry no signal. The shown order is the
+    listing order, so z has the same position bias / signal decomposition as the letters' log-odds."""
+    scores = await judge.answer_logprobs(messages, ANSWER_PREFIX, [f'{a}"' for a in answers])
+    return float(scores[f'{answers[0]}"'] - scores[f'{answers[1]}"'])
 
 
 def signal_and_bias(z_original: float, z_swapped: float) -> tuple[float, float]:

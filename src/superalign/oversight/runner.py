@@ -71,7 +71,7 @@ def _by_item_logprob(transcripts: list[Transcript]) -> dict[str, list[float]]:
     log-prob signal (consultancy: one pair per assigned side)."""
     scores = judge_scores(transcripts)
     if scores is None:
-        raise SuperalignError("log-prob scoring needs a run judged with judge_mode='logprob'")
+        raise SuperalignError("log-prob scoring needs a run judged with judge_mode='logprob' or 'cloze'")
     y = scores.first_is_correct
     right = np.where(scores.signal == 0, 0.5, (scores.signal > 0) == y)
     out: dict[str, list[float]] = {}

@@ -69,7 +69,7 @@ def parse_verdict(text: str) -> tuple[int | None, float | None]:
     return (None if choice is None else "AB".index(choice)), confidence
 
 
-_FORGED = re.compile(r"</?\s*[vu]_quote\s*>", re.IGNORECASE)
+_FORGED = re.compile(r"<(/?)\s*[vu]_quote\s*>", re.IGNORECASE)
 _PUNCT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
                         "\u00a0": " "})
 MIN_QUOTE_WORDS = 3  # a one- or two-word "quote" verifies against almost any text
@@ -85,11 +85,11 @@ def _normalise(text: str) -> str:
 def verify_quotes(argument: str, source: str, answers: tuple[str, ...] = ()) -> tuple[str, int, int]:
     """Marks each <quote>..</quote> as <v_quote> (in the source) or <u_quote> (not, or too short to count).
 
-    A model cannot forge verification: any v_quote/u_quote tags it writes itself are removed first. A quote
+    A model cannot forge verification: a v_quote/u_quote tag it writes itself becomes a plain quote, checked. A quote
     verifies only if it has at least MIN_QUOTE_WORDS words, is not just one of the answers, and appears in the
     source once case, punctuation, Unicode quotes and spacing are normalised.
     """
-    argument = _FORGED.sub("", argument)
+    argument = _FORGED.sub(r"<\1quote>", argument)  # a tag the model wrote is a quote like any other: checked
     normal_source = f" {_normalise(source)} "
     normal_answers = {_normalise(a) for a in answers}
     verified = unverified = 0
