@@ -221,8 +221,8 @@ class HiddenStateEncoder(Encoder):
                                              add_generation_prompt=True).split(marker)[0]
         ids = tokenizer(head, add_special_tokens=False).input_ids
         with torch.inference_mode():
-            cache = model(input_ids=torch.tensor([ids], device=model.device), use_cache=True).past_key_values
-        return ids, cache
+            out = model(input_ids=torch.tensor([ids], device=model.device), use_cache=True)
+        return ids, getattr(out, "cache", None) or out.past_key_values
 
     def _last_states_after_prefix(self, texts: list[str]) -> np.ndarray | None:
         """Last-token states computed on top of the shared prefix's cache; None when a text's tokens do not
@@ -246,11 +246,19 @@ class HiddenStateEncoder(Encoder):
         past.batch_repeat_interleave(len(texts))
         attention = torch.cat([torch.ones(len(texts), n, dtype=mask.dtype, device=model.device), mask], dim=1)
         with torch.inference_mode():
-            out = model(input_ids=input_ids, attention_mask=attention, past_key_values=past, use_cache=True,
-                        output_hidden_states=True)
+            out = model(input_ids=input_ids, attention_mask=attention, use_cache=True, output_hidden_states=True,
+                        **{_cache_argument(model): past})
         hidden = out.hidden_states[self.resolved_layer].float()  # [b, suffix, d]
         last = mask.sum(1) - 1
         return hidden[torch.arange(hidden.shape[0]), last].cpu().numpy()
+
+
+def _cache_argument(model) -> str:
+    """transformers 5.24 renamed the forward pass's `past_key_values` to `cache` (the old name warns, and goes
+    in 5.40); older releases know only the old one."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 _HIDDEN_OPTIONS = HIDDEN_STATE_OPTIONS
