@@ -19,6 +19,7 @@ import time
 from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import Settings
+from superalign.oversight.persuasion import bradley_terry, matches_from_transcripts
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
 
@@ -73,6 +74,18 @@ def main() -> None:
             f"{m['quotes_verified']} / {m['quotes_unverified']}"
         print(f"| {label} | {lp['accuracy']:.3f} [{lp['accuracy_lo']:.3f}, {lp['accuracy_hi']:.3f}] | "
               f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {diff} | {quotes} | {seconds:.0f} |")
+    # Persuasiveness: each debate condition's liar as a configuration against the same honest debater, for one
+    # judge reading (cloze). With scripted debaters this re-expresses accuracy; with real debater configurations
+    # (model, best-of-N, rounds) it is Khan et al.'s persuasiveness rating.
+    matches = [m for label, protocol, style, settings in RUNS if protocol == "debate" and settings.judge_mode == "cloze"
+               for m in matches_from_transcripts(transcripts[label], "honest", label, by_truth=True)]
+    ratings = bradley_terry(matches)
+    print("\n| liar (debate condition) | Bradley-Terry rating, wrong side | judge accuracy |")
+    print("|---|---|---|")
+    for label, m, _ in rows:
+        if label in ratings:
+            print(f"| {label} | {ratings[label]['wrong']:+.2f} | {m['logprob']['accuracy']:.3f} |")
+    print(f"\nhonest debater, correct side: {ratings['honest']['correct']:+.2f}")
 
 
 if __name__ == "__main__":
