@@ -32,9 +32,10 @@ RUNS = [("judge alone", "direct", None, Settings(judge_mode="cloze")),
         ("debate vs a forger, quotes not checked", "debate", "forge",
          Settings(**CLOZE, unverified_quotes="remove", verify_quotes=False)),
         ("consultancy (both sides), unverified removed", "consultancy", "fabricate",
-         Settings(**CLOZE, unverified_quotes="remove")),
-        ("debate, unverified removed; judge's letters", "debate", "fabricate",
-         Settings(judge_mode="logprob", rounds=1, unverified_quotes="remove"))]
+         Settings(**CLOZE, unverified_quotes="remove"))]
+# The judge's letters (judge_mode="logprob") instead of the answers' texts: add
+# ("debate, unverified removed; judge's letters", "debate", "fabricate",
+#  Settings(judge_mode="logprob", rounds=1, unverified_quotes="remove")); not in the README's table (CPU time).
 
 
 def main() -> None:
@@ -59,11 +60,10 @@ def main() -> None:
         print(f"{label}: {record['result']['metrics']['logprob']['accuracy']:.3f} ({seconds:.0f} s)", flush=True)
     print(f"\n{args.n} `{task}` items; judge {args.judge}; scripted debaters (the honest side quotes the stating "
           "sentence; the liar's style in the row)\n")
-    print("| protocol | judge accuracy [95% CI] | AUROC | position bias | vs judge alone [95% CI] | quotes verified / not "
-          "| seconds |")
-    print("|---|---|---|---|---|---|---|")
+    print("| protocol | judge accuracy [95% CI] | AUROC | position bias | vs judge alone [95% CI] | quotes verified / not |")
+    print("|---|---|---|---|---|---|")
     alone = transcripts["judge alone"]
-    for label, m, seconds in rows:
+    for label, m, _ in rows:
         lp = m["logprob"]
         if label == "judge alone":
             diff = "-"
@@ -73,7 +73,11 @@ def main() -> None:
         quotes = "-" if m["quotes_verified"] + m["quotes_unverified"] == 0 else \
             f"{m['quotes_verified']} / {m['quotes_unverified']}"
         print(f"| {label} | {lp['accuracy']:.3f} [{lp['accuracy_lo']:.3f}, {lp['accuracy_hi']:.3f}] | "
-              f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {diff} | {quotes} | {seconds:.0f} |")
+              f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {diff} | {quotes} |")
+    d = paired_difference(transcripts["debate, unverified quotes removed"],
+                          transcripts["consultancy (both sides), unverified removed"], score="logprob")
+    print(f"\ndebate - consultancy (unverified removed, paired over {d['items']} items): "
+          f"{d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]")
     # Persuasiveness: each debate condition's liar as a configuration against the same honest debater, for one
     # judge reading (cloze). With scripted debaters this re-expresses accuracy; with real debater configurations
     # (model, best-of-N, rounds) it is Khan et al.'s persuasiveness rating.
