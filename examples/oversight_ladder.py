@@ -1,7 +1,8 @@
 """The weak-judge / strong-debater experiment on the language-model ladder (needs the LLM extra: make llm).
 
-Judge: Qwen2.5-Coder-0.5B-Instruct, never shown the article, scored by its next-token log-probs of the answer
-letters in both answer orders (position bias separated from the signal). Debaters and consultants:
+Judge: Qwen2.5-Coder-0.5B-Instruct, never shown the article, scored by the log-likelihood of each answer's
+text (cloze) in both answer orders (position bias separated from the signal); its answer letters carry no
+signal (README). Unverified quotes are removed before it reads (it does not weigh a mark; README). Debaters and consultants:
 Qwen2.5-Coder-1.5B-Instruct, reading the article. Items: `bbc-cloze` (a sentence of a real BBC article with
 one number blanked; the other answer is another number of the same article).
 
@@ -31,9 +32,9 @@ from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
 
-LOGPROB = dict(judge_mode="logprob", rounds=1, simultaneous=True, judge_questions=0)
-RUNS = [("direct", "direct", Settings(judge_mode="logprob")),
-        ("direct + article", "direct", Settings(judge_mode="logprob", judge_sees_source=True)),
+LOGPROB = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
+        ("direct + article", "direct", Settings(judge_mode="cloze", judge_sees_source=True)),
         ("consultancy", "consultancy", Settings(**LOGPROB)),
         ("debate", "debate", Settings(**LOGPROB)),
         ("debate, quotes unchecked", "debate", Settings(**LOGPROB, verify_quotes=False))]
@@ -62,7 +63,7 @@ def main() -> None:
         m, lp = record["result"]["metrics"], record["result"]["metrics"]["logprob"]
         rows.append((label, m, lp, seconds))
         print(f"{label}: {lp['accuracy']:.3f} ({seconds:.0f} s)", flush=True)
-    print(f"\n{args.n} bbc-cloze items; judge {args.judge} (log-probs, both answer orders), "
+    print(f"\n{args.n} bbc-cloze items; judge {args.judge} (cloze log-probs, both answer orders), "
           f"debaters {args.debater}\n")
     print("| protocol | judge accuracy [95% CI] | AUROC | position bias | held-out ECE | vs direct [95% CI] | "
           "quotes verified / not | seconds |")
