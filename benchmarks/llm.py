@@ -59,15 +59,20 @@ def timed_server(url: str, max_tokens: int) -> tuple[float, int, int]:
     return time.perf_counter() - start, out["usage"]["prompt_tokens"], out["usage"]["completion_tokens"]
 
 
-def throughput(run, repeats: int = 3) -> tuple[float, float]:
-    """(prompt tokens/s, generated tokens/s), medians over repeats; each repeat re-processes the prompt."""
-    prompt_rates, gen_rates = [], []
+def rates(run) -> tuple[float, float]:
+    """(prompt tokens/s, generated tokens/s) of one repeat; each re-processes a fresh prompt."""
+    t1, n_prompt, _ = run(1)
+    t64, _, n_gen = run(64)
+    return n_prompt / t1, (n_gen - 1) / max(t64 - t1, 1e-9)
+
+
+def interleaved(ours, theirs, repeats: int = 5) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Medians over repeats that alternate the two (so a slow spell of the machine hits both alike)."""
+    a, b = [], []
     for _ in range(repeats):
-        t1, n_prompt, _ = run(1)
-        t64, _, n_gen = run(64)
-        prompt_rates.append(n_prompt / t1)
-        gen_rates.append((n_gen - 1) / max(t64 - t1, 1e-9))
-    return float(np.median(prompt_rates)), float(np.median(gen_rates))
+        a.append(rates(ours))
+        b.append(rates(theirs))
+    return tuple(np.median(a, 0)), tuple(np.median(b, 0))
 
 
 def start_server(path: str, threads: int):
@@ -141,10 +146,10 @@ def main() -> None:
     threads = os.cpu_count() or 1
     path = str(qwen_gguf(args.model))
     chat = LlamaCppChat(args.model, lambda: path)
-    ours = throughput(lambda k: timed_in_process(chat, k))
+    chat.llama  # load before timing
     proc, url = start_server(path, threads)
     try:
-        server = throughput(lambda k: timed_server(url, k))
+        ours, server = interleaved(lambda k: timed_in_process(chat, k), lambda k: timed_server(url, k))
     finally:
         proc.kill()
     print(f"{args.model} on {threads} threads")
