@@ -56,16 +56,13 @@ def matches_from_transcripts(transcripts, config_a: str, config_b: str, by_truth
     signal is a tie), or per transcript for generated verdicts (an unparseable verdict is a loss for the
     correct side, as it counts wrong in accuracy). `config_a` argued for the item's first answer; with
     `by_truth`, `config_a` is whoever argued for the correct answer (scripted debaters: honest when right)."""
-    pairs: dict[str, dict[bool, object]] = {}
-    for t in transcripts:
-        pairs.setdefault(t.item_id, {})[t.swapped] = t
-    out = []
-    for pair in pairs.values():
-        first_is_correct = pair[False].correct_shown == 0 if False in pair else pair[True].correct_shown == 1
-        correct, wrong = (config_a, config_b) if first_is_correct or by_truth else (config_b, config_a)
-        if all(t.log_odds is not None for t in pair.values()) and len(pair) == 2:
-            s = (pair[False].log_odds - pair[True].log_odds) / 2
-            out.append(Match(correct, wrong, 0.5 if s == 0 else float((s > 0) == first_is_correct)))
-        else:
-            out += [Match(correct, wrong, 1.0 if t.correct else 0.0) for t in pair.values()]
-    return out
+    from superalign.oversight.runner import judge_scores
+
+    def sides(first_is_correct: bool) -> tuple[str, str]:
+        return (config_a, config_b) if first_is_correct or by_truth else (config_b, config_a)
+
+    scores = judge_scores(transcripts)
+    if scores is not None:  # the runner's pairing of the two orders and its signal
+        return [Match(*sides(bool(y)), 0.5 if s == 0 else float((s > 0) == y))
+                for s, y in zip(scores.signal.tolist(), scores.first_is_correct.tolist())]
+    return [Match(*sides(t.correct_shown == (1 if t.swapped else 0)), 1.0 if t.correct else 0.0) for t in transcripts]

@@ -67,6 +67,12 @@ class Evidence:
     assigned: int | None = None  # consultancy: the item's answer (original order) the consultant argued for
 
 
+def _shown(item: OversightItem, swap: bool) -> tuple[tuple[str, str], int]:
+    """The answers in the order the judge sees them, and the index of the correct one in that order."""
+    answers = (item.answers[1], item.answers[0]) if swap else item.answers
+    return answers, (1 - item.correct) if swap else item.correct
+
+
 def _options(answers) -> str:
     return f"A: {answers[0]}\nB: {answers[1]}"
 
@@ -83,7 +89,7 @@ def source_part(source: str, share: float) -> str:
 
 def judge_messages(item: OversightItem, evidence: Evidence, swap: bool, source_share: float = 0.0,
                    mode: str = "generate") -> list[dict[str, str]]:
-    answers = (item.answers[1], item.answers[0]) if swap else item.answers
+    answers, _ = _shown(item, swap)
     seen = f"Part of the source text:\n{source_part(item.source, source_share)}\n\n" if source_share > 0 else ""
     ask = _CLOZE_ASK if mode == "cloze" else _VERDICT_ASK
     prompt = f"{seen}Question: {item.question}\n{_options(answers)}\n\n{evidence.body}\n\n{ask}"
@@ -102,8 +108,7 @@ async def log_odds(judge_client: ChatClient, messages, answers: tuple[str, str],
 async def judge(item: OversightItem, evidence: Evidence, swap: bool, judge_client: ChatClient, settings: Settings,
                 protocol: str) -> Transcript:
     """One verdict on the evidence with the answers in the original (swap=False) or reversed order."""
-    correct = (1 - item.correct) if swap else item.correct
-    answers = (item.answers[1], item.answers[0]) if swap else item.answers
+    answers, correct = _shown(item, swap)
     transcript = Transcript(protocol=protocol, item_id=item.id, swapped=swap, answers_shown=answers,
                             correct_shown=correct, turns=list(evidence.turns), quotes_by_role=evidence.quotes_by_role,
                             assigned=None if evidence.assigned is None else (1 - evidence.assigned if swap else evidence.assigned))
@@ -151,7 +156,7 @@ async def _best_rated(drafts: list[str], item: OversightItem, side: int, setting
     draft: the position bias is the same for all of them and cannot change which wins."""
     scores = []
     for draft in drafts:
-        shown = verify_quotes(draft, item.source, tuple(item.answers))[0] if settings.verify_quotes else draft
+        shown, _, _ = _as_judged(draft, item, settings)
         body = f"{QUOTE_LEGEND}\nAn argument that the answer is \"{item.answers[side]}\": {shown}"
         messages = judge_messages(item, Evidence(body), False, mode=settings.judge_mode)
         z = await log_odds(preference, messages, tuple(item.answers), settings.judge_mode)
@@ -159,12 +164,20 @@ async def _best_rated(drafts: list[str], item: OversightItem, side: int, setting
     return int(max(range(len(drafts)), key=lambda i: scores[i]))
 
 
-def _checked(argument: str, item: OversightItem, evidence: Evidence, settings: Settings, role: str) -> str:
+def _as_judged(argument: str, item: OversightItem, settings: Settings) -> tuple[str, int, int]:
+    """The argument as the judge reads it, and its verified and unverified quote counts."""
     if not settings.verify_quotes:
-        return argument  # the knob's point: unchecked quotes, forged tags and all, reach the judge
+        return argument, 0, 0  # the knob's point: unchecked quotes, forged tags and all, reach the judge
     marked, verified, unverified = verify_quotes(argument, item.source, tuple(item.answers))
     if settings.unverified_quotes == "remove":  # a weak judge may not weigh a mark; it cannot be misled by absence
         marked = _UNVERIFIED.sub(REMOVED, marked)
+    return marked, verified, unverified
+
+
+def _checked(argument: str, item: OversightItem, evidence: Evidence, settings: Settings, role: str) -> str:
+    marked, verified, unverified = _as_judged(argument, item, settings)
+    if not settings.verify_quotes:
+        return marked
     counts = evidence.quotes_by_role.setdefault(role, [0, 0])
     counts[0] += verified
     counts[1] += unverified
