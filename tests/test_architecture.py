@@ -1,5 +1,5 @@
-"""Dependencies point one way: core <- data, decision <- models <- chat, w2s <- runs <- evaluation, oversight
-<- report <- cli. Every import in the package (module-level or inside a function) is checked."""
+"""Dependencies point one way: core <- data, decision <- models <- chat, w2s <- runs <- evaluation, oversight,
+alc <- report <- cli. Every import in the package (module-level or inside a function) is checked."""
 
 import ast
 from pathlib import Path
@@ -13,7 +13,7 @@ LAYERS = {
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
     "runs": 4,
-    "evaluation": 5, "oversight": 5,
+    "evaluation": 5, "oversight": 5, "alc": 5,
     "report": 6,
     "cli": 7,
 }

@@ -174,3 +174,28 @@ def pgr_of_means(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_boot: 
 def correctness(bits: str) -> np.ndarray:
     """A run record's per-example correctness string ("0110...") as a boolean array."""
     return np.frombuffer(bits.encode(), dtype=np.uint8) == ord("1")
+
+
+def paired_accuracy_difference(runs: list[tuple[np.ndarray, np.ndarray]], n_boot: int = 4000, level: float = 0.95,
+                               seed: int = 0) -> tuple[float, float, float]:
+    """Mean over runs (seeds) of accuracy(a) - accuracy(b), each run given as the per-example correctness
+    `[n_test]` of a and b on the same test examples, with an interval that resamples seeds and, within each
+    drawn seed, its test examples (a and b paired on each example). With b all wrong it is a's accuracy."""
+    if not runs:
+        return float("nan"), float("nan"), float("nan")
+    patterns = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)  # (a right, b right)
+    counts = np.stack([np.bincount(a.astype(int) * 2 + b.astype(int), minlength=4) for a, b in runs]).astype(float)
+    sizes = counts.sum(1)
+    diff = (counts @ (patterns[:, 0] - patterns[:, 1])) / sizes  # [S]
+    rng = np.random.default_rng(seed)
+    picked = rng.integers(0, len(runs), size=(n_boot, len(runs)))
+    replicate = np.zeros(n_boot)
+    for s in range(len(runs)):
+        uses = (picked == s).sum(1)
+        if uses.sum() == 0:
+            continue
+        draws = rng.multinomial(int(sizes[s]), counts[s] / sizes[s], size=int(uses.sum()))  # [draws, 4]
+        np.add.at(replicate, np.repeat(np.arange(n_boot), uses), draws @ (patterns[:, 0] - patterns[:, 1]) / sizes[s])
+    replicate /= len(runs)
+    alpha = (1 - level) / 2
+    return float(diff.mean()), float(np.quantile(replicate, alpha)), float(np.quantile(replicate, 1 - alpha))

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("superalign.cli.report_cmd", "report", "A static HTML report with figures, from the run store only."),
     "eval": ("superalign.cli.eval_cmd", "app", "Evaluation without labels: consistency, over-optimization, calibration."),
     "oversight": ("superalign.cli.oversight_cmd", "app", "Scalable oversight: debate, consultancy, critique, decomposition."),
+    "alc": ("superalign.cli.alc_cmd", "app", "Attacker-learner-critic loop against equal-budget baselines."),
     "decide": ("superalign.cli.decide_cmd", "decide_command", "Decision rules on a tree: choosable plans, pumps, shutdown manipulation."),
     "shutdown": ("superalign.cli.shutdown_cmd", "app", "Shutdownable agents: DReST versus the default reward in gridworlds."),
 }

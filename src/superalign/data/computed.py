@@ -8,6 +8,9 @@ can do the arithmetic tells them apart. Generated deterministically (seed 0); ev
 
 from __future__ import annotations
 
+import re
+from typing import Callable
+
 import numpy as np
 
 from superalign.data.registry import TASKS
@@ -66,3 +69,28 @@ def arithmetic_claims_1k_task() -> Task:
     texts, labels = arithmetic_claims()
     return Task("arithmetic-claims-1k", [t + ANSWER_FORMAT for t in texts[:1000]], labels[:1000], ["false", "true"],
                 "text", "The first 1,000 arithmetic claims, asking for yes or no (computed labels)")
+
+
+_CLAIM = re.compile(r"(\d+)\s*(\+|-|\*|x|×|plus|minus|times|multiplied by)\s*(\d+)\s*"
+                    r"(?:does not equal|doesn't equal|is not equal to|isn't equal to|is not|isn't|≠|=|equals?|is equal to|is|"
+                    r"makes|gives|comes to|results in)\s*(-?\d+)", re.IGNORECASE)
+_WORD_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied by": "*", "x": "*", "×": "*"}
+_NEGATION = re.compile(r"\bnot\b|n't\b|\bnever\b|\bfalse that\b|≠", re.IGNORECASE)
+
+
+def arithmetic_label(text: str) -> int | None:
+    """The computed label of an arithmetic claim in any wording ("47 times 36 is 1692", negated or not):
+    1 if what it asserts is true. None when the text does not state exactly one claim `a op b = c` (three
+    numbers in all), so the label cannot be computed."""
+    matches = _CLAIM.findall(text)
+    if len(matches) != 1 or len(re.findall(r"\d+", text)) != 3:
+        return None
+    a, op, b, stated = matches[0]
+    value = _OPS[_WORD_OPS.get(op.lower(), op)](int(a), int(b))
+    truth = int(value == int(stated))
+    return 1 - truth if _NEGATION.search(text) else truth
+
+
+def computed_labeller(task_name: str) -> Callable[[str], int | None] | None:
+    """The function that computes a label from an input's text, for tasks whose labels are computed."""
+    return arithmetic_label if task_name.split("~")[0].startswith("arithmetic-claims") else None

@@ -19,6 +19,9 @@ from superalign.registry import Registry
 class Encoder(ABC):
     name: str
     modalities: tuple[str, ...]  # the task modalities it accepts
+    # True for encoders fitted on the inputs they encode (TF-IDF, PCA): they cannot place new inputs beside
+    # a task's own, so nothing that writes new inputs (the generative attacker) may use them.
+    fitted_on_inputs: bool = False
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:

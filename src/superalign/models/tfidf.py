@@ -15,6 +15,7 @@ from superalign.models.encoder import ENCODERS, Encoder
 class TfidfSvd(Encoder):
     name = "tfidf"
     modalities = ("text",)
+    fitted_on_inputs = True
 
     def __init__(self, dim: int = 128, max_features: int = 20000):
         self.dim = dim

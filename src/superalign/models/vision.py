@@ -26,6 +26,7 @@ class RawFeatures(Encoder):
 
     name = "raw"
     modalities = ("image", "tabular")
+    fitted_on_inputs = True  # standardized by the inputs' own mean and scale
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "raw", "version": 1}
@@ -44,6 +45,7 @@ class PcaFeatures(Encoder):
     """The first k principal components of the standardized raw values: a deliberately weak rung."""
 
     modalities = ("image", "tabular")
+    fitted_on_inputs = True
 
     def __init__(self, k: int):
         if k < 1:

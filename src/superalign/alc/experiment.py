@@ -1,0 +1,140 @@
+"""Attacker-learner-critic experiments from YAML, recorded in the run store (kind `alc`), and their summary.
+
+    seeds: 5                  # or a list
+    rounds: 3                 # any ALCConfig field applies to every run ...
+    expert_budget: 0.02
+    runs:                     # ... and each entry of `runs` overrides them for one setting
+      - {task: digits, weak: "pca:4", strong: raw}
+      - {task: bbc-news, weak: tfidf, strong: mpnet, critic: {name: lm, model: qwen-1.5b}}
+
+Each (setting, seed) is one record holding every strategy, so a killed run resumes with the missing seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from pydantic import ValidationError
+
+from superalign.alc.loop import ALCConfig, STRATEGIES, run_alc
+from superalign.errors import SuperalignError
+from superalign.io import read_yaml
+from superalign.metrics import correctness, paired_accuracy_difference
+from superalign.runs.get_or_run import Outcome, get_or_run
+from superalign.runs.store import RunStore
+
+KIND = "alc"
+
+
+def configs_from_spec(spec: dict[str, Any], where: str = "config") -> list[ALCConfig]:
+    if not isinstance(spec, dict):
+        raise SuperalignError(f"{where}: an alc config is a mapping (seeds, runs and ALCConfig fields)")
+    common = {k: v for k, v in spec.items() if k not in ("seeds", "runs", "name")}
+    seeds = spec.get("seeds", 3)
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    settings = spec.get("runs") or [{}]
+    configs = []
+    for setting in settings:
+        for seed in seeds:
+            try:
+                configs.append(ALCConfig(**{**common, **setting, "seed": seed}))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise SuperalignError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']} "
+                                      f"(fields: {', '.join(ALCConfig.model_fields)})") from exc
+    return configs
+
+
+def load_configs(path: Path) -> list[ALCConfig]:
+    return configs_from_spec(read_yaml(Path(path), "alc config") or {}, where=str(path))
+
+
+def run_configs(configs: list[ALCConfig], store: RunStore | None = None, refresh: bool = False,
+                retry_failed: bool = False, on_done: Callable[[ALCConfig, Outcome], None] = lambda c, o: None) -> list[Outcome]:
+    store = store or RunStore()
+    outcomes = []
+    for config in configs:
+        outcome = get_or_run(store, KIND, config.model_dump(mode="json"), config.config_hash(),
+                             lambda: run_alc(config), refresh=refresh, retry_failed=retry_failed)
+        on_done(config, outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def setting_of(config: dict[str, Any]) -> str:
+    """The setting a record belongs to: everything but the seed."""
+    critic, attacker = config["critic"], config["attacker"]
+    name = lambda spec: spec if isinstance(spec, str) else spec.get("name", "?") + (
+        f"({spec['model']})" if "model" in spec else "")
+    return f"{config['task']} | {config['weak']} -> {config['strong']} | attacker {name(attacker)} | critic {name(critic)}"
+
+
+def summarize(records: list[dict[str, Any]], baseline: str = "loop") -> list[dict[str, Any]]:
+    """One row per (setting, strategy): mean test accuracy over seeds with its interval, the paired difference
+    of `baseline` (the loop) minus the strategy, the fresh attacker's success, expert labels spent."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(setting_of(record["config"]) + f" | budget {record['result']['budget']}", []).append(record)
+    rows = []
+    for setting, group in groups.items():
+        results = [r["result"] for r in group]
+        strategies = [s for s in STRATEGIES if all(s in res["strategies"] for res in results)]
+        for strategy in strategies:
+            parts = [res["strategies"][strategy] for res in results]
+            mine = [correctness(p["test_correct"]) for p in parts]
+            acc = paired_accuracy_difference([(c, np.zeros_like(c)) for c in mine])
+            row = {"setting": setting, "strategy": strategy, "seeds": len(group), "accuracy": acc,
+                   "weak": float(np.mean([res["weak"]["accuracy"] for res in results])),
+                   "ceiling": float(np.mean([res["ceiling"]["accuracy"] for res in results])),
+                   "expert_labels": float(np.mean([p["expert_labels"] for p in parts])),
+                   "fresh_attack": float(np.mean([p["fresh_attack"]["success"] for p in parts])),
+                   "fresh_attacker": parts[0]["fresh_attack"]["attacker"],
+                   "test_examples": int(np.mean([len(c) for c in mine]))}
+            if baseline in strategies and strategy != baseline:
+                theirs = [correctness(res["strategies"][baseline]["test_correct"]) for res in results]
+                row["loop_minus"] = paired_accuracy_difference(list(zip(theirs, mine)))
+            rows.append(row)
+    return rows
+
+
+def _interval(value: tuple[float, float, float], signed: bool = False) -> str:
+    fmt = "{:+.3f}" if signed else "{:.3f}"
+    return f"{fmt.format(value[0])} [{fmt.format(value[1])}, {fmt.format(value[2])}]"
+
+
+HEADER = ["setting", "strategy", "seeds", "expert labels", "test acc [95% CI]", "loop - strategy [95% CI]",
+          "fresh-attack success"]
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[r["setting"], r["strategy"], str(r["seeds"]), f"{r['expert_labels']:.0f}", _interval(r["accuracy"]),
+             _interval(r["loop_minus"], signed=True) if "loop_minus" in r else "-",
+             f"{r['fresh_attack']:.2f} ({r['fresh_attacker']})"] for r in rows]
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    return "\n".join(lines)
+
+
+def round_curves(records: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """setting -> strategy -> per round (mean over seeds): test accuracy, attack success, critic accuracy and
+    expert labels spent; for the report's figures."""
+    curves: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for record in records:
+        setting = setting_of(record["config"])
+        for strategy, part in record["result"]["strategies"].items():
+            curves.setdefault(setting, {}).setdefault(strategy, []).append(part["rounds"])
+    out: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for setting, by_strategy in curves.items():
+        for strategy, runs in by_strategy.items():
+            n_rounds = min(len(r) for r in runs)
+            means = []
+            for i in range(n_rounds):
+                keys = {k for r in runs for k, v in r[i].items() if isinstance(v, (int, float))}
+                means.append({k: float(np.nanmean([r[i].get(k, np.nan) for r in runs])) for k in sorted(keys)})
+            out.setdefault(setting, {})[strategy] = means
+    return out
