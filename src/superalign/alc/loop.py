@@ -162,9 +162,9 @@ def prepare(config: ALCConfig, cache: ActivationCache | None = None, task: Task 
                 raise SuperalignError(f"encoder {encoder.name!r} is fitted on a task's own inputs and cannot place "
                                       "new ones beside them; attackers that write inputs need pretrained encoders "
                                       "(minilm-l6, mpnet, qwen-0.5b, ...)")
-        written = Task(f"{task.name}~generated", list(texts), np.zeros(len(texts), dtype=int), task.label_names,
-                       task.modality, "inputs an attacker wrote")
-        return (np.asarray(cache.featurize(written, weak_encoder)), np.asarray(cache.featurize(written, strong_encoder)))
+        name = f"{task.name} rewrites"
+        return (np.asarray(cache.featurize_texts(texts, weak_encoder, name)),
+                np.asarray(cache.featurize_texts(texts, strong_encoder, name)))
 
     from superalign.data.computed import computed_labeller
 

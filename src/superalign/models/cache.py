@@ -21,7 +21,7 @@ import numpy as np
 from filelock import FileLock
 
 from superalign.data.task import Task
-from superalign.io import file_sha256, stable_hash, write_json, write_npy
+from superalign.io import file_sha256, hash_strings, stable_hash, write_json, write_npy
 from superalign.models.encoder import Encoder, get_encoder
 from superalign.paths import features_dir
 from superalign.progress import progress_bar
@@ -117,7 +117,16 @@ class ActivationCache:
             # (TF-IDF, PCA) must see the same texts whatever was cached before, or results would depend on
             # the cache's history. (This makes a subset cost as much as its root task to featurize.)
             return np.asarray(self.featurize(task.parent, encoder, refresh=refresh))[task.parent_indices]
-        key = self.key(task, encoder)
+        return self._features(self.key(task, encoder), task.inputs, task.name, task.content_hash, encoder, refresh)
+
+    def featurize_texts(self, texts: list[str], encoder: Encoder, name: str = "texts") -> np.ndarray:
+        """Features `[n, d]` of loose texts (inputs a model wrote: no task, no labels), cached by their content."""
+        encoder.check_modality("text")
+        data_hash = hash_strings(list(texts))
+        key = stable_hash({"encoder": encoder.identity(), "texts": data_hash, "dtype": self.dtype}, length=32)
+        return self._features(key, list(texts), name, data_hash, encoder)
+
+    def _features(self, key: str, inputs, name: str, data_hash: str, encoder: Encoder, refresh: bool = False) -> np.ndarray:
         if not refresh and (hit := self.load(key)) is not None:
             return hit
         with FileLock(str(self.root / f"{key}.lock")):
@@ -125,12 +134,12 @@ class ActivationCache:
             if not refresh and (hit := self.load(key)) is not None:
                 return hit
             start = time.perf_counter()
-            with progress_bar(f"featurizing {task.name} with {encoder.name}", len(task)) as advance:
-                features = encoder.encode(task.inputs, progress=advance)
-            if features.shape[0] != len(task) or features.ndim != 2:
-                raise RuntimeError(f"encoder {encoder.name} returned shape {features.shape} for {len(task)} inputs")
-            meta = {"encoder": encoder.identity(), "encoder_name": encoder.name, "task": task.name,
-                    "data_hash": task.content_hash, "seconds": round(time.perf_counter() - start, 3)}
+            with progress_bar(f"featurizing {name} with {encoder.name}", len(inputs)) as advance:
+                features = encoder.encode(inputs, progress=advance)
+            if features.shape[0] != len(inputs) or features.ndim != 2:
+                raise RuntimeError(f"encoder {encoder.name} returned shape {features.shape} for {len(inputs)} inputs")
+            meta = {"encoder": encoder.identity(), "encoder_name": encoder.name, "task": name,
+                    "data_hash": data_hash, "seconds": round(time.perf_counter() - start, 3)}
             return self.store(key, features, meta)
 
 
