@@ -73,3 +73,14 @@ def test_report_includes_shutdown_records(filled_store, tmp_path):
     assert "Shutdownable agents: DReST versus the default reward" in page
     for name in ("shutdown-curves", "shutdown-layouts"):
         assert (tmp_path / "report" / "figures" / f"{name}.png").stat().st_size > 2000
+
+
+def test_report_includes_attacker_learner_critic_records(filled_store, tmp_path):
+    from superalign.alc.experiment import configs_from_spec, run_configs
+
+    run_configs(configs_from_spec({"task": "digits", "weak": "pca:4", "strong": "raw", "rounds": 2, "queries": 20,
+                                   "expert_budget": 6, "seeds": 1}), store=filled_store)
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Attacker-learner-critic versus equal-budget baselines" in page
+    assert (tmp_path / "report" / "figures" / "alc-rounds.png").stat().st_size > 5000
+    assert "nearest labelled examples agree" in page  # the critiques are shown

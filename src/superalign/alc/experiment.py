@@ -63,29 +63,35 @@ def run_configs(configs: list[ALCConfig], store: RunStore | None = None, refresh
     return outcomes
 
 
-def setting_of(config: dict[str, Any]) -> str:
-    """The setting a record belongs to: everything but the seed."""
-    critic, attacker = config["critic"], config["attacker"]
-    name = lambda spec: spec if isinstance(spec, str) else spec.get("name", "?") + (
-        f"({spec['model']})" if "model" in spec else "")
-    return f"{config['task']} | {config['weak']} -> {config['strong']} | attacker {name(attacker)} | critic {name(critic)}"
+def _spec_name(spec: str | dict[str, Any]) -> str:
+    if isinstance(spec, str):
+        return spec
+    inner = spec.get("model") or "+".join(_spec_name(m) for m in spec.get("members", []))
+    return spec.get("name", "?") + (f"({inner})" if inner else "")
+
+
+def setting_of(config: dict[str, Any]) -> dict[str, str]:
+    """The setting a record belongs to: everything that is not the seed or a strategy."""
+    return {"task": config["task"], "pair": f"{config['weak']} -> {config['strong']}",
+            "attacker": _spec_name(config["attacker"]), "critic": _spec_name(config["critic"])}
 
 
 def summarize(records: list[dict[str, Any]], baseline: str = "loop") -> list[dict[str, Any]]:
-    """One row per (setting, strategy): mean test accuracy over seeds with its interval, the paired difference
-    of `baseline` (the loop) minus the strategy, the fresh attacker's success, expert labels spent."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    """One row per (setting, budget, strategy): mean test accuracy over seeds with its interval, the paired
+    difference of `baseline` (the loop) minus the strategy, the fresh attacker's success, expert labels spent."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
-        groups.setdefault(setting_of(record["config"]) + f" | budget {record['result']['budget']}", []).append(record)
+        key = tuple(setting_of(record["config"]).values()) + (record["result"]["budget"],)
+        groups.setdefault(key, []).append(record)
     rows = []
-    for setting, group in groups.items():
+    for key, group in groups.items():
         results = [r["result"] for r in group]
         strategies = [s for s in STRATEGIES if all(s in res["strategies"] for res in results)]
         for strategy in strategies:
             parts = [res["strategies"][strategy] for res in results]
             mine = [correctness(p["test_correct"]) for p in parts]
-            acc = paired_accuracy_difference([(c, np.zeros_like(c)) for c in mine])
-            row = {"setting": setting, "strategy": strategy, "seeds": len(group), "accuracy": acc,
+            row = {**setting_of(group[0]["config"]), "budget": key[-1], "strategy": strategy, "seeds": len(group),
+                   "accuracy": paired_accuracy_difference([(c, np.zeros_like(c)) for c in mine]),
                    "weak": float(np.mean([res["weak"]["accuracy"] for res in results])),
                    "ceiling": float(np.mean([res["ceiling"]["accuracy"] for res in results])),
                    "expert_labels": float(np.mean([p["expert_labels"] for p in parts])),
@@ -104,14 +110,23 @@ def _interval(value: tuple[float, float, float], signed: bool = False) -> str:
     return f"{fmt.format(value[0])} [{fmt.format(value[1])}, {fmt.format(value[2])}]"
 
 
-HEADER = ["setting", "strategy", "seeds", "expert labels", "test acc [95% CI]", "loop - strategy [95% CI]",
-          "fresh-attack success"]
+SETTING = ["task", "weak -> strong", "attacker", "critic", "budget", "seeds"]
+COLUMNS = ["strategy", "expert labels", "test acc [95% CI]", "loop - strategy [95% CI]", "fresh-attack success"]
+HEADER = SETTING + COLUMNS
+
+
+def setting_cells(row: dict[str, Any]) -> list[str]:
+    return [row["task"], row["pair"], row["attacker"], row["critic"], str(row["budget"]), str(row["seeds"])]
+
+
+def strategy_cells(row: dict[str, Any]) -> list[str]:
+    return [row["strategy"], f"{row['expert_labels']:.0f}", _interval(row["accuracy"]),
+            _interval(row["loop_minus"], signed=True) if "loop_minus" in row else "-",
+            f"{row['fresh_attack']:.2f} ({row['fresh_attacker']})"]
 
 
 def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [[r["setting"], r["strategy"], str(r["seeds"]), f"{r['expert_labels']:.0f}", _interval(r["accuracy"]),
-             _interval(r["loop_minus"], signed=True) if "loop_minus" in r else "-",
-             f"{r['fresh_attack']:.2f} ({r['fresh_attacker']})"] for r in rows]
+    return [setting_cells(r) + strategy_cells(r) for r in rows]
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
@@ -125,7 +140,7 @@ def round_curves(records: list[dict[str, Any]]) -> dict[str, dict[str, list[dict
     expert labels spent; for the report's figures."""
     curves: dict[str, dict[str, list[dict[str, float]]]] = {}
     for record in records:
-        setting = setting_of(record["config"])
+        setting = " | ".join([*setting_of(record["config"]).values(), f"budget {record['result']['budget']}"])
         for strategy, part in record["result"]["strategies"].items():
             curves.setdefault(setting, {}).setdefault(strategy, []).append(part["rounds"])
     out: dict[str, dict[str, list[dict[str, float]]]] = {}

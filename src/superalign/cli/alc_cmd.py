@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from superalign.alc.experiment import HEADER, KIND, configs_from_spec, load_configs, markdown_table, run_configs, \
-    summarize, table_rows
+from superalign.alc.experiment import COLUMNS, KIND, SETTING, configs_from_spec, load_configs, markdown_table, \
+    run_configs, setting_cells, strategy_cells, summarize
 from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
 from superalign.progress import progress_bar
@@ -85,7 +85,13 @@ def results(
 
 
 def _print(rows) -> None:
-    table = Table(*HEADER)
-    for cells in table_rows(rows):
-        table.add_row(*cells)
-    out.print(table)
+    """One table per setting (task, pair, attacker, critic, budget), one row per strategy."""
+    tables: dict[tuple[str, ...], Table] = {}
+    for row in rows:
+        cells = tuple(setting_cells(row))
+        if cells not in tables:
+            title = ", ".join(f"{name} {value}" for name, value in zip(SETTING, cells))
+            tables[cells] = Table(*COLUMNS, title=title)
+        tables[cells].add_row(*strategy_cells(row))
+    for table in tables.values():
+        out.print(table)

@@ -96,6 +96,25 @@ def _shutdown_section(store: RunStore, fig_dir: Path) -> str:
     return "\n".join(parts)
 
 
+def _alc_section(store: RunStore, fig_dir: Path) -> str:
+    """The attacker-learner-critic comparison, its per-round figure and a sample of critiques, if recorded."""
+    records = store.records(kind="alc")
+    if not records:
+        return ""
+    from superalign.alc.experiment import HEADER, summarize, table_rows
+    from superalign.alc.plots import rounds_figure
+    from superalign.evaluation.plots import save
+
+    save(rounds_figure(records), fig_dir / "alc-rounds")
+    parts = ["<h2>Attacker-learner-critic versus equal-budget baselines</h2>",
+             _table(pd.DataFrame(table_rows(summarize(records)), columns=HEADER)),
+             '<img src="figures/alc-rounds.png" alt="attacker-learner-critic rounds">']
+    critiques = [c for c in records[0]["result"]["strategies"].get("loop", {}).get("critiques", [])][:8]
+    if critiques:
+        parts.append("<h3>Critiques (first run, loop)</h3>" + _table(pd.DataFrame(critiques)))
+    return "\n".join(parts)
+
+
 def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
     """Writes the report into `out_dir` and returns the path of index.html."""
     from superalign.report import figures
@@ -124,7 +143,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    evaluation = _evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir)
+    evaluation = _evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),
