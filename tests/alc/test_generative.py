@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from superalign.alc.attackers import AttackContext
-from superalign.alc.generative import PROMPTS, GenerativeAttacker, clean
+from superalign.alc.generative import PROMPTS, GenerativeAttacker, apply, clean
 from superalign.alc.loop import ALCConfig, run_alc
 from superalign.alc.queries import Pool
 from superalign.chat.client import CHAT_MODELS, MockChat
@@ -16,15 +16,16 @@ from superalign.errors import SuperalignError
 
 
 def _rewrite(messages) -> str:
-    """Paraphrases keep the claim; distractors (deliberately) change the stated result; negations insert not."""
+    """Rewrites of 12 + 30 = 42 keep their claim; the paraphrase of 11 * 11 = 121 (deliberately) changes the stated
+    result; negations insert "not"; the distractor on cooking is clean, any other has a number in it."""
     prompt = messages[-1]["content"]
+    if prompt.startswith("Write one short sentence"):
+        return "Sentence: The sky is blue." if "cooking" in prompt else "I have 3 apples."
     kind = next(k for k, p in PROMPTS.items() if prompt.startswith(p))
-    text = prompt.split("Text: ", 1)[1]
-    a, op, b, c = re.search(r"(\d+) (\S) (\d+) = (-?\d+)", text).groups()
+    a, op, b, c = re.search(r"(\d+) (\S) (\d+) = (-?\d+)", prompt.split("Text: ", 1)[1]).groups()
     if kind == "paraphrase":
-        return f"Rewritten text: Is it correct that {a} {op} {b} equals {c}? Answer yes or no."
-    if kind == "distractor":
-        return f"The sky is blue. Claim: {a} {op} {b} = {int(c) + 1}. Is the claim true?"
+        stated = int(c) + (a == "11")
+        return f"Rewritten text: Is it correct that {a} {op} {b} equals {stated}? Answer: yes."
     return f'"Claim: {a} {op} {b} is not {c}. Is the claim true?"'
 
 
@@ -40,8 +41,11 @@ class _Learner:
         return np.stack([1 - p, p], 1)
 
 
-def test_clean_takes_the_rewrite_out_of_a_reply():
+def test_clean_takes_the_rewrite_out_of_a_reply_without_its_answer():
     assert clean('Rewritten text: "Is 3 + 4 = 7?"\n\nI kept the numbers.') == "Is 3 + 4 = 7?"
+    assert clean("Claim: 29 - 39 = 0. Is the claim true? Answer: **No**.") == "Claim: 29 - 39 = 0. Is the claim true?"
+    assert apply("distractor", "Claim: 1 + 1 = 2.", "Sentence: The sky is blue.") == "The sky is blue. Claim: 1 + 1 = 2."
+    assert apply("distractor", "Claim: 1 + 1 = 2.", "I ate 3 eggs.") == ""  # a number in a distractor: no rewrite
 
 
 def test_rewrites_that_change_the_computed_label_are_rejected():
@@ -58,9 +62,10 @@ def test_rewrites_that_change_the_computed_label_are_rejected():
     context = AttackContext(pool, np.ones(2, bool), _Learner(), None, np.random.default_rng(0), encode, arithmetic_label)
     queries = attacker.propose(context, 6)
     stats = attacker.describe_round()
-    assert stats["attempts"] == 6 and stats["rejected_computed"] == 2  # both distractors made a true claim false
+    assert stats["attempts"] == 6 and stats["rejected_empty"] == 1  # a distractor with a number
+    assert stats["rejected_computed"] == 1  # the paraphrase that made 11 * 11 = 121 false
     assert stats["valid"] == 4 == len(queries)
-    assert sorted(queries.kind) == ["negation", "negation", "paraphrase", "paraphrase"]
+    assert sorted(queries.kind) == ["distractor", "negation", "negation", "paraphrase"]
     for text, source, flipped in zip(queries.inputs, queries.source, queries.flipped):
         expected = arithmetic_label(claims[source])
         assert arithmetic_label(text) == (1 - expected if flipped else expected)
@@ -74,9 +79,11 @@ def test_the_loop_runs_generated_queries_through_critic_and_oracle():
                        attacker={"name": "generative", "model": "test-rewriter"})
     loop = run_alc(config)["strategies"]["loop"]
     round_ = loop["rounds"][0]
-    assert round_["attempts"] == 6 and round_["rejected_computed"] == 2 and round_["queries"] == 4
+    assert round_["attempts"] == 6 and round_["rejected_empty"] == 1  # the distractor with a number
+    assert round_["queries"] == 6 - round_["rejected_empty"] - round_["rejected_computed"]
     assert loop["expert_labels"] == 3
-    assert {c["kind"] for c in loop["critiques"]} == {"paraphrase", "negation"}
+    assert {c["kind"] for c in loop["critiques"]} <= {"paraphrase", "negation", "distractor"}
+    assert not any(c["input"].endswith("Answer: yes.") for c in loop["critiques"])  # answers are cut off
     # expert labels of rewrites are their computed labels
     for c in loop["critiques"]:
         if c["expert"] is not None:

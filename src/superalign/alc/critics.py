@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,15 @@ CRITICS: Registry[type[Critic]] = Registry("critic")
 
 def make_critic(spec: str | dict[str, Any]) -> Critic:
     return build(CRITICS, spec)
+
+
+@lru_cache(maxsize=4)
+def chat_client(model: str) -> Any:
+    """One client per chat model in a process: the strategies of a run (and its critic and attacker) share the
+    loaded weights instead of loading them again."""
+    from superalign.chat.client import get_chat_model
+
+    return get_chat_model(model)
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -120,17 +130,15 @@ class LMCritic(Critic):
         return np.asarray(asyncio.run(all_scores()), dtype=float).reshape(len(texts), len(self.answers))
 
     def fit(self, supervision: Supervision, weak_head: Any, seed: int, client: Any = None) -> "LMCritic":
-        from superalign.chat.client import get_chat_model
-
         self._names = list(supervision.label_names)
         if not self.answers:
             self.answers = list(self._names)
         if len(self.answers) != len(self._names):
             raise SuperalignError(f"critic lm: {len(self.answers)} answers for {len(self._names)} classes "
                                   f"({', '.join(self._names)}); give one answer word per class")
-        self._system = self.instruction or (f"{supervision.description}. Reply with one word: "
-                                            f"{' or '.join(self.answers)}.")
-        self._client = client or get_chat_model(self.model)
+        self._system = self.instruction or (f"You label texts for this task: {supervision.description}. Reply "
+                                            f"with one word: {' or '.join(self.answers)}.")
+        self._client = client or chat_client(self.model)
         if self.calibration:
             from sklearn.linear_model import LogisticRegression
 

@@ -5,7 +5,7 @@
     expert_budget: 0.02
     runs:                     # ... and each entry of `runs` overrides them for one setting
       - {task: digits, weak: "pca:4", strong: raw}
-      - {task: bbc-news, weak: tfidf, strong: mpnet, critic: {name: lm, model: qwen-1.5b}}
+      - {task: bbc-news, weak: tfidf, strong: mpnet, critic: {name: lm, model: qwen-1.5b}, seeds: 3}
 
 Each (setting, seed) is one record holding every strategy, so a killed run resumes with the missing seeds.
 """
@@ -35,11 +35,15 @@ def configs_from_spec(spec: dict[str, Any], where: str = "config") -> list[ALCCo
     seeds = spec.get("seeds", 3)
     seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     settings = spec.get("runs") or [{}]
+    if not isinstance(settings, list) or not all(isinstance(x, dict) for x in settings):
+        raise SuperalignError(f"{where}: runs is a list of mappings (fields that override the common ones)")
     configs = []
     for setting in settings:
-        for seed in seeds:
+        setting = dict(setting)
+        own = setting.pop("seeds", seeds)  # a setting may have its own seeds (the costly ones fewer)
+        for seed in list(range(own)) if isinstance(own, int) else own:
             try:
-                configs.append(ALCConfig(**{**common, **setting, "seed": seed}))
+                configs.append(ALCConfig(**{**common, **setting, "seed": int(seed)}))
             except ValidationError as exc:
                 first = exc.errors()[0]
                 raise SuperalignError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']} "

@@ -12,6 +12,7 @@ learner's answer on it breaks the relation to its answer on the source; those ar
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import numpy as np
@@ -21,23 +22,50 @@ from superalign.alc.attackers import ATTACKERS, AttackContext, Attacker, make_at
 from superalign.alc.queries import Queries
 from superalign.errors import SuperalignError
 
-PROMPTS = {
-    "paraphrase": "Rewrite the text below in different words. Keep its meaning, and keep every number exactly as it "
-                  "is. Reply with the rewritten text only.",
-    "distractor": "Add one short sentence that is irrelevant to the text below, and change nothing else. Use no "
-                  "numbers in the new sentence. Reply with the new text only.",
-    "negation": "Rewrite the statement in the text below so that it asserts the opposite (for example by inserting "
-                "'not'), and keep every number exactly as it is. Reply with the rewritten text only.",
+# The rewriting model sees the text as data to edit: a system prompt that forbids answering it, the text in
+# triple quotes, and one worked example (without them the 1.5B model answered the claims' questions instead).
+SYSTEM = ("You are a text-editing tool. You never answer, judge or comment on the text you are given; you only "
+          "return the edited text.")
+_EXAMPLE = {
+    "paraphrase": ('"""The train leaves at 9. Is that right?"""', '"""The train departs at 9. Is this correct?"""'),
+    "negation": ('"""The train leaves at 9. Is that right?"""', '"""The train does not leave at 9. Is that right?"""'),
 }
+_TASKS = {
+    "paraphrase": "Reword the text, keeping its meaning, its question and every number exactly as they are.",
+    "negation": "Edit the text so that its statement says the opposite, by inserting 'not'. Keep its question and "
+                "every number exactly as they are.",
+}
+PROMPTS = {kind: f"{task} Example: {_EXAMPLE[kind][0]} becomes {_EXAMPLE[kind][1]}." for kind, task in _TASKS.items()}
+# a distractor is written without seeing the text (so it cannot carry a verdict on it) and put in front of it
+PROMPTS["distractor"] = "Write one short sentence about {topic}. Use no numbers. Reply with the sentence only."
+TOPICS = ("the weather", "cooking", "a train journey", "gardening", "a library", "the sea", "a bicycle", "music")
+_VERDICT = re.compile(r"\b(yes|no|true|false|correct|incorrect|right|wrong)\b", re.IGNORECASE)
+_ANSWER = re.compile(r"\s*(the )?answer( is)?:?\s*\**(yes|no|true|false)\**\.?\s*$", re.IGNORECASE)
 
 
 def clean(reply: str) -> str:
-    """The rewrite from a model's reply: its first non-empty paragraph, without a label or quotes around it."""
+    """The rewrite from a model's reply: its first non-empty paragraph, without a label, quotes, or an answer
+    to the text's question at its end (a rewrite must not carry a verdict)."""
     text = next((p.strip() for p in reply.strip().split("\n\n") if p.strip()), "")
-    for lead in ("Rewritten text:", "Rewrite:", "New text:", "Text:"):
+    for lead in ("Rewritten text:", "Rewrite:", "New text:", "Text:", "Sentence:"):
         if text.lower().startswith(lead.lower()):
             text = text[len(lead):].strip()
-    return " ".join(text.strip().strip('"“”').split())
+    return _ANSWER.sub("", " ".join(text.strip().strip('"“”').split()))
+
+
+def apply(kind: str, source: str, reply: str) -> str:
+    """The rewritten input: the cleaned reply, or for a distractor the reply's sentence before the source (none
+    if the sentence has a number or a verdict word in it)."""
+    text = clean(reply).strip('"')
+    if kind == "distractor":
+        return f"{text} {source}" if text and not re.search(r"\d", text) and not _VERDICT.search(text) else ""
+    return text
+
+
+def request(kind: str, source: str, index: int) -> list[dict[str, str]]:
+    if kind == "distractor":
+        return [{"role": "user", "content": PROMPTS[kind].format(topic=TOPICS[index % len(TOPICS)])}]
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f'{PROMPTS[kind]}\n\nText: """{source}"""'}]
 
 
 @ATTACKERS.register("generative", help="a language model rewrites inputs to flip the learner (paraphrase, "
@@ -46,20 +74,19 @@ class GenerativeAttacker(Attacker):
     model: str = Field("qwen-1.5b", description="the rewriting chat model")
     kinds: list[str] = Field(default_factory=lambda: ["paraphrase", "distractor", "negation"])
     sources: str | dict[str, Any] = Field("uncertainty", description="pool attacker choosing the inputs to rewrite")
-    max_tokens: int = Field(96, ge=8)
+    max_tokens: int = Field(64, ge=8)
     _client: Any = PrivateAttr(None)
     _stats: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def _rewrites(self, texts: list[str], kinds: list[str]) -> list[str]:
-        from superalign.chat.client import get_chat_model
+        from superalign.alc.critics import chat_client
 
-        self._client = self._client or get_chat_model(self.model)
+        self._client = self._client or chat_client(self.model)
 
         async def all_rewrites():
-            replies = await asyncio.gather(*(self._client.chat(
-                [{"role": "user", "content": f"{PROMPTS[kind]}\n\nText: {text}"}], max_tokens=self.max_tokens)
-                for text, kind in zip(texts, kinds)))
-            return [clean(r.text) for r in replies]
+            replies = await asyncio.gather(*(self._client.chat(request(kind, text, i), max_tokens=self.max_tokens)
+                                             for i, (text, kind) in enumerate(zip(texts, kinds))))
+            return [apply(kind, text, r.text) for r, text, kind in zip(replies, texts, kinds)]
 
         return asyncio.run(all_rewrites())
 
