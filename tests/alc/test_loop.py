@@ -66,7 +66,7 @@ def test_the_oracle_holds_transfer_labels_only():
 
 def test_the_fresh_attacker_must_differ_from_the_loops_own():
     with pytest.raises(SuperalignError, match="fresh one"):
-        run_alc(ALCConfig(**{**FAST, "attacker": "knn", "eval_attacker": "knn"}))
+        configs_from_spec({**FAST, "attacker": "knn", "eval_attacker": "knn"})
 
 
 def test_the_attackers_find_more_errors_than_random_on_a_real_pair():

@@ -159,3 +159,20 @@ def test_oversight_run_with_scripted_debaters_and_a_logprob_judge(runs_dir):
     assert bad.returncode == 2 and "judge_mode must be one of generate, logprob, cloze" in bad.stderr
     bad_style = _cli("oversight", "run", "--task", "facts", "--n", "2", "--debater", "scripted:bluff")
     assert bad_style.returncode == 2 and "use one of fabricate" in bad_style.stderr
+
+
+def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_path):
+    import os
+
+    env = {**os.environ, "SUPERALIGN_RUNS": str(runs_dir)}
+    run = _cli("alc", "run", "--rounds", "1", "--queries", "20", "--expert-budget", "6", "--seeds", "1", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "uncertainty-experts" in run.stdout and "budget 6" in run.stdout
+    assert "| loop |" in _cli("alc", "results", "--markdown", env=env).stdout
+    bad_json = _cli("alc", "run", "--critic", "{name: lm", env=env)
+    assert bad_json.returncode == 2 and bad_json.stderr.count("\n") == 1 and "not valid JSON" in bad_json.stderr
+    same = _cli("alc", "run", "--attacker", "knn", "--eval-attacker", "knn", "--seeds", "1", env=env)
+    assert same.returncode == 2 and "fresh one" in same.stderr and same.stderr.count("\n") == 1
+    config = tmp_path / "alc.yaml"
+    config.write_text("runs: {task: digits}\n")
+    assert "runs is a list" in _cli("alc", "run", "--config", str(config), env=env).stderr

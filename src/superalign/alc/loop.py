@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from superalign.alc.attackers import AttackContext, make_attacker
 from superalign.alc.critics import make_critic
@@ -70,6 +70,13 @@ class ALCConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}")
         return value
+
+    @model_validator(mode="after")
+    def _fresh_attacker(self) -> "ALCConfig":
+        if _name(self.eval_attacker) == _name(self.attacker):
+            raise ValueError(f"eval_attacker {_name(self.eval_attacker)!r} is the loop's own attacker; measure the "
+                             "final learner with a fresh one (random, uncertainty, knn, disagreement)")
+        return self
 
     def config_hash(self) -> str:
         return stable_hash({"kind": "alc", **self.model_dump(mode="json")}, length=16)
@@ -289,9 +296,6 @@ def fresh_attack(setting: Setting, learner: Learner) -> dict[str, Any]:
 def run_alc(config: ALCConfig, cache: ActivationCache | None = None, task: Task | None = None,
             splits: Splits | None = None, progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Every strategy of `config` on one seed; the result a run record holds."""
-    if _name(config.eval_attacker) == _name(config.attacker):
-        raise SuperalignError(f"eval_attacker {_name(config.eval_attacker)!r} is the loop's own attacker; "
-                              "measure the final learner with a fresh one (random, uncertainty, knn, disagreement)")
     setting = prepare(config, cache, task, splits)
     budget = config.budget(len(setting.pool))
     if budget > len(setting.pool):
