@@ -13,7 +13,7 @@ LAYERS = {
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
     "runs": 4,
-    "evaluation": 5, "oversight": 5, "alc": 5,
+    "evaluation": 5, "oversight": 5, "alc": 5, "probes": 5,
     "report": 6,
     "cli": 7,
 }

@@ -176,3 +176,15 @@ def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_p
     config = tmp_path / "alc.yaml"
     config.write_text("runs: {task: digits}\n")
     assert "runs is a list" in _cli("alc", "run", "--config", str(config), env=env).stderr
+
+
+def test_probe_backdoor_prints_attack_success_and_refuses_a_fitted_strong_encoder(runs_dir):
+    import os
+
+    env = {**os.environ, "SUPERALIGN_RUNS": str(runs_dir)}
+    run = _cli("probe", "backdoor", "--strong", "minilm-l3", "--poison-rate", "0.1", "--seeds", "1", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "knn-filter" in run.stdout and "attack success" in run.stdout
+    assert "| 0.1 | naive |" in _cli("probe", "results", "--markdown", env=env).stdout
+    bad = _cli("probe", "backdoor", "--strong", "tfidf", "--seeds", "1", env=env)
+    assert bad.returncode == 2 and "fitted on a task's own inputs" in bad.stderr

@@ -84,3 +84,14 @@ def test_report_includes_attacker_learner_critic_records(filled_store, tmp_path)
     assert "Attacker-learner-critic versus equal-budget baselines" in page
     assert (tmp_path / "report" / "figures" / "alc-rounds.png").stat().st_size > 5000
     assert "nearest labelled examples agree" in page  # the critiques are shown
+
+
+def test_report_includes_backdoor_probes(filled_store, tmp_path):
+    from superalign.probes.experiment import configs_from_spec, run_configs
+
+    run_configs(configs_from_spec({"task": "bbc-business-vs-rest", "weak": "tfidf", "strong": "minilm-l3",
+                                   "poison_rate": [0.0, 0.1], "target": 1, "seeds": 1, "defenses": ["naive"]}),
+                store=filled_store)
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Backdoored supervision: attack success and defenses" in page
+    assert (tmp_path / "report" / "figures" / "probe-backdoor.png").stat().st_size > 5000

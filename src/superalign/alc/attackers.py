@@ -21,6 +21,7 @@ from pydantic import Field
 from superalign.alc.queries import Pool, Queries
 from superalign.alc.spec import Component, build
 from superalign.registry import Registry
+from superalign.w2s.knn import knn_indices
 
 
 @dataclass
@@ -101,12 +102,7 @@ class KnnAttacker(Attacker):
 
     def rank(self, context: AttackContext) -> np.ndarray:
         x = context.pool.x_strong.astype(np.float32)
-        x = (x - x.mean(0)) / np.maximum(x.std(0), 1e-6)
-        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
-        similarity = x @ x.T
-        np.fill_diagonal(similarity, -np.inf)
-        k = min(self.neighbours, len(x) - 1)
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        nearest = knn_indices((x - x.mean(0)) / np.maximum(x.std(0), 1e-6), self.neighbours)  # [n, k]
         learner = context.learner_probs().argmax(1)
         weak = context.pool.weak_probs.argmax(1)
         share = (weak[nearest] != learner[:, None]).mean(1)

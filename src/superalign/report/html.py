@@ -115,6 +115,21 @@ def _alc_section(store: RunStore, fig_dir: Path) -> str:
     return "\n".join(parts)
 
 
+def _probe_section(store: RunStore, fig_dir: Path) -> str:
+    """The backdoor probes: attack success against poison rate, and the table, if recorded."""
+    records = store.records(kind="probe-backdoor")
+    if not records:
+        return ""
+    from superalign.evaluation.plots import save
+    from superalign.probes.experiment import HEADER, summarize, table_rows
+    from superalign.probes.plots import attack_success_figure
+
+    save(attack_success_figure(records), fig_dir / "probe-backdoor")
+    return "\n".join(["<h2>Backdoored supervision: attack success and defenses</h2>",
+                      '<img src="figures/probe-backdoor.png" alt="attack success against poison rate">',
+                      _table(pd.DataFrame(table_rows(summarize(records)), columns=HEADER))])
+
+
 def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
     """Writes the report into `out_dir` and returns the path of index.html."""
     from superalign.report import figures
@@ -143,7 +158,8 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    evaluation = _evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
+    evaluation = (_evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
+                  + _probe_section(store, fig_dir))
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),

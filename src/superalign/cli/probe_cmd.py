@@ -1,0 +1,76 @@
+"""`superalign probe backdoor|results`: safety probes of weak-to-strong supervision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from superalign.cli.console import err, out
+from superalign.errors import SuperalignError
+from superalign.probes.experiment import COLUMNS, KIND, configs_from_spec, load_configs, markdown_table, probe_cells, \
+    run_configs, setting_cells, summarize
+from superalign.progress import progress_bar
+from superalign.runs.store import RunStore
+
+app = typer.Typer(help="Safety probes: backdoored supervisors.", no_args_is_help=True)
+
+
+@app.command("backdoor")
+def backdoor(
+    config: Annotated[Optional[Path], typer.Option(help="YAML: BackdoorConfig fields; lists are grid axes")] = None,
+    task: Annotated[str, typer.Option(help="a text task")] = "bbc-business-vs-rest",
+    weak: Annotated[str, typer.Option(help="weak supervisor's encoder")] = "tfidf",
+    strong: Annotated[Optional[list[str]], typer.Option(help="strong encoder(s), pretrained")] = None,
+    poison_rate: Annotated[Optional[list[float]], typer.Option(help="share(s) of transfer poisoned")] = None,
+    target: Annotated[int, typer.Option(help="the attacker's target class")] = 1,
+    trigger: Annotated[str, typer.Option(help="the trigger word")] = "cf",
+    seeds: Annotated[int, typer.Option(help="seeds 0..N-1")] = 3,
+    refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False,
+) -> None:
+    """Poison the weak labels of triggered transfer texts; measure what the student inherits, and the defenses."""
+    if config is not None:
+        configs = load_configs(config)
+    else:
+        configs = configs_from_spec({"task": task, "weak": weak, "strong": strong or ["minilm-l6"],
+                                     "poison_rate": poison_rate or [0.0, 0.05], "target": target,
+                                     "trigger": trigger, "seeds": seeds}, where="options")
+    failures = []
+    with progress_bar("backdoor probes", len(configs)) as advance:
+        def done(cfg, outcome):
+            advance(1)
+            if not outcome.ok:
+                failures.append(f"{cfg.task} {cfg.strong} rate {cfg.poison_rate} seed {cfg.seed}: {outcome.error}")
+
+        outcomes = run_configs(configs, refresh=refresh, on_done=done)
+    records = [o.record for o in outcomes if o.ok]
+    if records:
+        _print(summarize(records))
+    err.print(f"{len(outcomes)} runs ({sum(o.cached for o in outcomes)} from the store)")
+    if failures:
+        raise SuperalignError(f"{len(failures)} of {len(outcomes)} runs failed (recorded); first: {failures[0]}")
+
+
+@app.command("results")
+def results(markdown: Annotated[bool, typer.Option(help="print a Markdown table")] = False) -> None:
+    """Summarise the recorded backdoor probes."""
+    records = RunStore().records(kind=KIND)
+    if not records:
+        raise SuperalignError("no backdoor probes recorded yet; run `superalign probe backdoor` first")
+    rows = summarize(records)
+    print(markdown_table(rows)) if markdown else _print(rows)
+
+
+def _print(rows) -> None:
+    """One table per (task, pair), one row per poison rate and defense."""
+    tables: dict[tuple[str, ...], Table] = {}
+    for row in rows:
+        cells = tuple(setting_cells(row))
+        if cells not in tables:
+            tables[cells] = Table(*COLUMNS, title=f"task {cells[0]}, {cells[1]}, trigger {row['trigger']!r}, "
+                                                  f"target class {row['target']}")
+        tables[cells].add_row(*probe_cells(row))
+    for table in tables.values():
+        out.print(table)
