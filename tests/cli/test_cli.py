@@ -188,3 +188,6 @@ def test_probe_backdoor_prints_attack_success_and_refuses_a_fitted_strong_encode
     assert "| 0.1 | naive |" in _cli("probe", "results", "--markdown", env=env).stdout
     bad = _cli("probe", "backdoor", "--strong", "tfidf", "--seeds", "1", env=env)
     assert bad.returncode == 2 and "fitted on a task's own inputs" in bad.stderr
+    deception = _cli("probe", "deception", "--strong", "pca:16", "--strength", "0.5", "--seeds", "1", env=env)
+    assert deception.returncode == 0, deception.stderr
+    assert "deception score" in deception.stdout and "pca:4 -> pca:16" in deception.stdout

@@ -10,12 +10,14 @@ from rich.table import Table
 
 from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
-from superalign.probes.experiment import COLUMNS, KIND, configs_from_spec, load_configs, markdown_table, probe_cells, \
-    run_configs, setting_cells, summarize
+from superalign.probes.deception import DeceptionConfig
+from superalign.probes.experiment import COLUMNS, DECEPTION_HEADER, DECEPTION_KIND, KIND, configs_from_spec, \
+    deception_cells, deception_markdown, load_configs, markdown_table, probe_cells, run_configs, setting_cells, \
+    summarize, summarize_deception
 from superalign.progress import progress_bar
 from superalign.runs.store import RunStore
 
-app = typer.Typer(help="Safety probes: backdoored supervisors.", no_args_is_help=True)
+app = typer.Typer(help="Safety probes: backdoored supervisors, strong-to-weak deception.", no_args_is_help=True)
 
 
 @app.command("backdoor")
@@ -53,14 +55,55 @@ def backdoor(
         raise SuperalignError(f"{len(failures)} of {len(outcomes)} runs failed (recorded); first: {failures[0]}")
 
 
+@app.command("deception")
+def deception(
+    config: Annotated[Optional[Path], typer.Option(help="YAML: DeceptionConfig fields; lists are grid axes")] = None,
+    task: Annotated[str, typer.Option(help="task")] = "digits",
+    weak: Annotated[str, typer.Option(help="weak supervisor's encoder")] = "pca:4",
+    strong: Annotated[Optional[list[str]], typer.Option(help="strong encoder(s)")] = None,
+    strength: Annotated[Optional[list[float]], typer.Option(help="weight(s) of the conflicting reward")] = None,
+    target: Annotated[int, typer.Option(help="the class the conflicting reward favours")] = 1,
+    seeds: Annotated[int, typer.Option(help="seeds 0..N-1")] = 3,
+    refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False,
+) -> None:
+    """Give the student a reward for the target class; measure how much more it deviates where the weak
+    supervisor is wrong than where it is right (the deception score)."""
+    if config is not None:
+        configs = load_configs(config, DeceptionConfig)
+    else:
+        configs = configs_from_spec({"task": task, "weak": weak, "strong": strong or ["raw"],
+                                     "strength": strength or [0.0, 0.5], "target": target, "seeds": seeds},
+                                    where="options", config_cls=DeceptionConfig)
+    outcomes = run_configs(configs, refresh=refresh)
+    failed = [o for o in outcomes if not o.ok]
+    records = [o.record for o in outcomes if o.ok]
+    if records:
+        _print_deception(summarize_deception(records))
+    err.print(f"{len(outcomes)} runs ({sum(o.cached for o in outcomes)} from the store)")
+    if failed:
+        raise SuperalignError(f"{len(failed)} of {len(outcomes)} runs failed (recorded); first: {failed[0].error}")
+
+
 @app.command("results")
-def results(markdown: Annotated[bool, typer.Option(help="print a Markdown table")] = False) -> None:
-    """Summarise the recorded backdoor probes."""
-    records = RunStore().records(kind=KIND)
-    if not records:
-        raise SuperalignError("no backdoor probes recorded yet; run `superalign probe backdoor` first")
-    rows = summarize(records)
-    print(markdown_table(rows)) if markdown else _print(rows)
+def results(markdown: Annotated[bool, typer.Option(help="print Markdown tables")] = False) -> None:
+    """Summarise the recorded backdoor and deception probes."""
+    store = RunStore()
+    backdoors, deceptions = store.records(kind=KIND), store.records(kind=DECEPTION_KIND)
+    if not backdoors and not deceptions:
+        raise SuperalignError("no probes recorded yet; run `superalign probe backdoor` or `probe deception` first")
+    if backdoors:
+        rows = summarize(backdoors)
+        print(markdown_table(rows)) if markdown else _print(rows)
+    if deceptions:
+        rows = summarize_deception(deceptions)
+        print(deception_markdown(rows)) if markdown else _print_deception(rows)
+
+
+def _print_deception(rows) -> None:
+    table = Table(*DECEPTION_HEADER, title="strong-to-weak deception (⚑: under 30 test examples where weak does not know)")
+    for row in rows:
+        table.add_row(*deception_cells(row))
+    out.print(table)
 
 
 def _print(rows) -> None:
