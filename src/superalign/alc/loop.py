@@ -188,73 +188,76 @@ def _least_sure(confidence: np.ndarray, n: int) -> np.ndarray:
 
 
 def run_strategy(setting: Setting, strategy: str, oracle: ExpertOracle) -> dict[str, Any]:
-    """One strategy's rounds; returns its final learner's test predictions and per-round statistics."""
+    """One strategy's rounds; returns its final learner and per-round statistics (and the loop's critiques)."""
     config, pool, k = setting.config, setting.pool, setting.task.n_classes
     rng = np.random.default_rng([config.seed, STRATEGIES.index(strategy)])
     learner = Learner(config.head, k, config.seed, pool.x_strong.copy(), pool.weak_probs.astype(np.float32).copy(),
                       np.ones(len(pool), dtype=np.float32)).fit()
-    per_round = oracle.budget // config.rounds if config.rounds else 0
     rounds, critiques = [], []
-    if strategy == "experts-only":
-        # the random experts' labels alone: one head, no weak labels
+    if strategy == "experts-only":  # the random experts' labels alone: one head, no weak labels
         rows = rng.permutation(len(pool))[: oracle.budget]
         learner.targets[rows] = _one_hot(oracle.label_pool(rows), k)
         learner.weights[:] = 0
         learner.weights[rows] = 1
         learner.fit()
     elif strategy != "naive":
-        attacker = make_attacker(config.attacker) if strategy in LOOPS else None
-        critic = make_critic(config.critic).fit(setting.supervision, setting.weak_head, config.seed) if attacker else None
+        loop = strategy in LOOPS
+        attacker = make_attacker(config.attacker if loop else strategy.removesuffix("-experts"))
+        critic = make_critic(config.critic).fit(setting.supervision, setting.weak_head, config.seed) if loop else None
         available = np.ones(len(pool), dtype=bool)
+        per_round = oracle.budget // config.rounds
         for r in range(config.rounds):
             allowance = 0 if strategy == "loop-no-experts" else (
                 oracle.left if r == config.rounds - 1 else min(per_round, oracle.left))
-            stats: dict[str, Any] = {"round": r + 1}
-            if attacker is None:  # the active-learning baselines spend the allowance on pool rows directly
-                rows = np.flatnonzero(available)
-                if strategy == "uncertainty-experts":
-                    probs = learner.predict_proba(pool.x_strong[rows])
-                    top = np.sort(probs, 1)
-                    rows = rows[np.argsort(top[:, -1] - top[:, -2], kind="stable")]
-                else:
-                    rows = rng.permutation(rows)
-                rows = rows[:allowance]
-                queries = pool.queries(rows)
-                stats.update(_attack_stats(setting, queries, learner))
-                learner.targets[rows] = _one_hot(oracle.label_pool(rows), k)
-                learner.weights[rows] = config.expert_weight
+            context = AttackContext(pool, available, learner, critic, rng, setting.encode, setting.computed_label)
+            if loop:
+                stats, notes = _loop_round(setting, learner, oracle, context, attacker, critic, allowance)
+                critiques += [{"round": r + 1, **note} for note in notes]
+            else:  # the active-learning baselines: expert labels on the attacker's first `allowance` rows
+                rows = attacker.rank(context)[:allowance]
+                stats = _expert_round(setting, learner, oracle, rows)
                 available[rows] = False
-            else:
-                context = AttackContext(pool, available, learner, critic, rng, setting.encode, setting.computed_label)
-                queries = attacker.propose(context, config.queries)
-                if not len(queries):
-                    rounds.append({**stats, "queries": 0, **attacker.describe_round()})
-                    continue
-                stats.update(_attack_stats(setting, queries, learner), **attacker.describe_round())
-                learner_probs = learner.predict_proba(queries.x_strong)
-                critique = critic.critique(queries, learner_probs)
-                truth = setting.true_labels(queries)  # scoring only
-                stats["critic_accuracy"] = float((critique.labels == truth).mean())
-                experts = _least_sure(critique.confidence, min(allowance, len(queries)))
-                expert_labels = _expert_labels(oracle, queries, experts)
-                targets, weights = critique.probs.astype(np.float32), np.ones(len(queries), dtype=np.float32)
-                targets[experts], weights[experts] = _one_hot(expert_labels, k), config.expert_weight
-                is_pool = ~queries.generated
-                learner.targets[queries.source[is_pool]] = targets[is_pool]
-                learner.weights[queries.source[is_pool]] = weights[is_pool]
-                if (~is_pool).any():
-                    learner.add(queries.x_strong[~is_pool], targets[~is_pool], weights[~is_pool])
-                available[queries.source[is_pool]] = False
-                bought = dict(zip(experts.tolist(), expert_labels.tolist()))
-                critiques += [{"round": r + 1, "input": str(queries.inputs[i])[:300], "kind": queries.kind[i],
-                               "learner": int(learner_probs[i].argmax()), "critic": int(critique.labels[i]),
-                               "confidence": round(float(critique.confidence[i]), 4), "critique": critique.texts[i],
-                               "expert": bought.get(i)} for i in range(len(queries))]
             learner.fit()
-            stats["expert_labels_spent"] = oracle.spent
-            stats["test_accuracy"] = float((learner.predict_proba(setting.x_test_strong).argmax(1) == setting.y_test).mean())
+            stats.update(round=r + 1, expert_labels_spent=oracle.spent,
+                         test_accuracy=float((learner.predict_proba(setting.x_test_strong).argmax(1) == setting.y_test).mean()))
             rounds.append(stats)
     return {"learner": learner, "rounds": rounds, "critiques": critiques, "expert_labels": oracle.spent}
+
+
+def _expert_round(setting: Setting, learner: Learner, oracle: ExpertOracle, rows: np.ndarray) -> dict[str, Any]:
+    """Expert labels on pool rows (the caller takes them out of the pool)."""
+    stats = _attack_stats(setting, setting.pool.queries(rows), learner)
+    learner.targets[rows] = _one_hot(oracle.label_pool(rows), setting.task.n_classes)
+    learner.weights[rows] = setting.config.expert_weight
+    return stats
+
+
+def _loop_round(setting: Setting, learner: Learner, oracle: ExpertOracle, context: AttackContext, attacker: Any,
+                critic: Any, allowance: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Attack, critique, expert labels where the critic is least sure, and the learner's new targets."""
+    config, k = setting.config, setting.task.n_classes
+    queries = attacker.propose(context, config.queries)
+    if not len(queries):
+        return {"queries": 0, **attacker.describe_round()}, []
+    stats = {**_attack_stats(setting, queries, learner), **attacker.describe_round()}
+    learner_probs = learner.predict_proba(queries.x_strong)
+    critique = critic.critique(queries, learner_probs)
+    stats["critic_accuracy"] = float((critique.labels == setting.true_labels(queries)).mean())  # scoring only
+    experts = _least_sure(critique.confidence, min(allowance, len(queries)))
+    expert_labels = _expert_labels(oracle, queries, experts)
+    targets, weights = critique.probs.astype(np.float32), np.ones(len(queries), dtype=np.float32)
+    targets[experts], weights[experts] = _one_hot(expert_labels, k), config.expert_weight
+    pool_rows = ~queries.generated
+    learner.targets[queries.source[pool_rows]] = targets[pool_rows]
+    learner.weights[queries.source[pool_rows]] = weights[pool_rows]
+    if (~pool_rows).any():
+        learner.add(queries.x_strong[~pool_rows], targets[~pool_rows], weights[~pool_rows])
+    context.available[queries.source[pool_rows]] = False
+    bought = dict(zip(experts.tolist(), expert_labels.tolist()))
+    notes = [{"input": str(queries.inputs[i])[:300], "kind": queries.kind[i], "learner": int(learner_probs[i].argmax()),
+              "critic": int(critique.labels[i]), "confidence": round(float(critique.confidence[i]), 4),
+              "critique": critique.texts[i], "expert": bought.get(i)} for i in range(len(queries))]
+    return stats, notes
 
 
 def _expert_labels(oracle: ExpertOracle, queries: Queries, rows: np.ndarray) -> np.ndarray:

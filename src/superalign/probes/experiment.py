@@ -7,7 +7,8 @@
     target: 1
     seeds: 3
 
-Any list-valued field of `BackdoorConfig` except `defenses` is a grid axis.
+Any list-valued field of the config except `defenses` is a grid axis; `runs: [{...}, ...]` lists settings that
+differ in several fields (each merged with the common fields, then expanded).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def configs_from_spec(spec: dict[str, Any], where: str = "config", config_cls: t
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: a probe config is a mapping of BackdoorConfig fields (lists are grid axes)")
     spec = dict(spec)
+    if "runs" in spec:  # settings that differ in more than one field: each entry is merged and expanded
+        runs = spec.pop("runs")
+        if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+            raise SuperalignError(f"{where}: runs is a list of mappings (fields that override the common ones)")
+        return [c for run in runs for c in configs_from_spec({**spec, **run}, where, config_cls)]
     seeds = spec.pop("seeds", 3)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     axes = {k: v for k, v in spec.items() if isinstance(v, list) and k not in _NOT_AXES}
