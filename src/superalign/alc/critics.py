@@ -147,7 +147,7 @@ class LMCritic(Critic):
             labels = supervision.labels[rows]
             if len(np.unique(labels)) == len(self._names):  # every class present, or there is nothing to fit
                 scores = self._scores([supervision.inputs[i] for i in rows])
-                self._calibrator = LogisticRegression(C=1.0).fit(scores, labels)
+                self._calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(scores, labels)
         return self
 
     def probabilities(self, texts: list[Any]) -> np.ndarray:
