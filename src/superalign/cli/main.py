@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("superalign.cli.eval_cmd", "app", "Evaluation without labels: consistency, over-optimization, calibration."),
     "oversight": ("superalign.cli.oversight_cmd", "app", "Scalable oversight: debate, consultancy, critique, decomposition."),
     "alc": ("superalign.cli.alc_cmd", "app", "Attacker-learner-critic loop against equal-budget baselines."),
-    "probe": ("superalign.cli.probe_cmd", "app", "Safety probes: backdoored supervisors and what students inherit."),
+    "probe": ("superalign.cli.probe_cmd", "app", "Safety probes: backdoored supervisors, strong-to-weak deception."),
     "decide": ("superalign.cli.decide_cmd", "decide_command", "Decision rules on a tree: choosable plans, pumps, shutdown manipulation."),
     "shutdown": ("superalign.cli.shutdown_cmd", "app", "Shutdownable agents: DReST versus the default reward in gridworlds."),
 }

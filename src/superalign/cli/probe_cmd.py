@@ -66,8 +66,7 @@ def deception(
     seeds: Annotated[int, typer.Option(help="seeds 0..N-1")] = 3,
     refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False,
 ) -> None:
-    """Give the student a reward for the target class; measure how much more it deviates where the weak
-    supervisor is wrong than where it is right (the deception score)."""
+    """Give the student a reward for the target class; measure how much more it deviates where the weak supervisor does not know than where it does."""
     if config is not None:
         configs = load_configs(config, DeceptionConfig)
     else:
