@@ -114,13 +114,14 @@ def _interval(value: tuple[float, float, float], signed: bool = False) -> str:
     return f"{fmt.format(value[0])} [{fmt.format(value[1])}, {fmt.format(value[2])}]"
 
 
-SETTING = ["task", "weak -> strong", "attacker", "critic", "budget", "seeds"]
+SETTING = ["task", "weak -> strong", "attacker", "critic", "budget", "seeds", "weak acc", "ceiling acc"]
 COLUMNS = ["strategy", "expert labels", "test acc [95% CI]", "loop - strategy [95% CI]", "fresh-attack success"]
 HEADER = SETTING + COLUMNS
 
 
 def setting_cells(row: dict[str, Any]) -> list[str]:
-    return [row["task"], row["pair"], row["attacker"], row["critic"], str(row["budget"]), str(row["seeds"])]
+    return [row["task"], row["pair"], row["attacker"], row["critic"], str(row["budget"]), str(row["seeds"]),
+            f"{row['weak']:.3f}", f"{row['ceiling']:.3f}"]
 
 
 def strategy_cells(row: dict[str, Any]) -> list[str]:
@@ -157,3 +158,16 @@ def round_curves(records: list[dict[str, Any]]) -> dict[str, dict[str, list[dict
                 means.append({k: float(np.nanmean([r[i].get(k, np.nan) for r in runs])) for k in sorted(keys)})
             out.setdefault(setting, {})[strategy] = means
     return out
+
+
+def rounds_markdown(records: list[dict[str, Any]], strategy: str = "loop") -> str:
+    """Per round of `strategy` (mean over seeds): queries, attack success before the update, the critic's
+    accuracy on the queries, expert labels spent, test accuracy after the update."""
+    lines = ["| setting | round | queries | attack success | critic accuracy | expert labels spent | test acc |",
+             "|---|---|---|---|---|---|---|"]
+    for setting, by_strategy in round_curves(records).items():
+        for point in by_strategy.get(strategy, []):
+            cell = lambda key, fmt="{:.3f}": fmt.format(point[key]) if key in point and point[key] == point[key] else "-"
+            lines.append(f"| {setting.replace(' | ', ', ')} | {point['round']:.0f} | {cell('queries', '{:.0f}')} | {cell('attack_success')} | "
+                         f"{cell('critic_accuracy')} | {cell('expert_labels_spent', '{:.0f}')} | {cell('test_accuracy')} |")
+    return "\n".join(lines)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from superalign.alc.experiment import COLUMNS, KIND, SETTING, configs_from_spec, load_configs, markdown_table, \
-    run_configs, setting_cells, strategy_cells, summarize
+    rounds_markdown, run_configs, setting_cells, strategy_cells, summarize
 from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
 from superalign.progress import progress_bar
@@ -75,11 +75,15 @@ def run(
 def results(
     task: Annotated[Optional[str], typer.Option(help="only this task")] = None,
     markdown: Annotated[bool, typer.Option(help="print a Markdown table")] = False,
+    rounds: Annotated[bool, typer.Option(help="the loop's rounds instead (Markdown): attack success, critic accuracy")] = False,
 ) -> None:
     """Summarise the recorded attacker-learner-critic runs."""
     records = [r for r in RunStore().records(kind=KIND) if task is None or r["config"]["task"] == task]
     if not records:
         raise SuperalignError("no attacker-learner-critic runs recorded yet; run `superalign alc run` first")
+    if rounds:
+        print(rounds_markdown(records))
+        return
     rows = summarize(records)
     print(markdown_table(rows)) if markdown else _print(rows)
 
