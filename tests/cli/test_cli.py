@@ -169,6 +169,8 @@ def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_p
     assert run.returncode == 0, run.stderr
     assert "uncertainty-experts" in run.stdout and "budget 6" in run.stdout
     assert "| loop |" in _cli("alc", "results", "--markdown", env=env).stdout
+    rounds = _cli("alc", "results", "--rounds", env=env).stdout
+    assert "| digits, pca:4 -> raw, disagreement, weak, budget 6 | 1 | 20 |" in rounds
     bad_json = _cli("alc", "run", "--critic", "{name: lm", env=env)
     assert bad_json.returncode == 2 and bad_json.stderr.count("\n") == 1 and "not valid JSON" in bad_json.stderr
     same = _cli("alc", "run", "--attacker", "knn", "--eval-attacker", "knn", "--seeds", "1", env=env)
