@@ -188,6 +188,7 @@ def test_probe_backdoor_prints_attack_success_and_refuses_a_fitted_strong_encode
     assert run.returncode == 0, run.stderr
     assert "knn-filter" in run.stdout and "attack success" in run.stdout
     assert "| 0.1 | naive |" in _cli("probe", "results", "--markdown", env=env).stdout
+    assert "| poison 0.1 |" in _cli("probe", "results", "--pivot", "0.1", env=env).stdout
     bad = _cli("probe", "backdoor", "--strong", "tfidf", "--seeds", "1", env=env)
     assert bad.returncode == 2 and "fitted on a task's own inputs" in bad.stderr
     deception = _cli("probe", "deception", "--strong", "pca:16", "--strength", "0.5", "--seeds", "1", env=env)

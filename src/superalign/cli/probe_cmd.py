@@ -12,7 +12,7 @@ from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
 from superalign.probes.deception import DeceptionConfig
 from superalign.probes.experiment import COLUMNS, DECEPTION_HEADER, DECEPTION_KIND, KIND, configs_from_spec, \
-    deception_cells, deception_markdown, load_configs, markdown_table, probe_cells, run_configs, setting_cells, \
+    deception_cells, deception_markdown, defenses_markdown, ladder_markdown, load_configs, markdown_table, probe_cells, run_configs, setting_cells, \
     summarize, summarize_deception
 from superalign.progress import progress_bar
 from superalign.runs.store import RunStore
@@ -84,7 +84,11 @@ def deception(
 
 
 @app.command("results")
-def results(markdown: Annotated[bool, typer.Option(help="print Markdown tables")] = False) -> None:
+def results(
+    markdown: Annotated[bool, typer.Option(help="print Markdown tables")] = False,
+    pivot: Annotated[Optional[float], typer.Option(help="Markdown: attack success by student and poison rate, "
+                                                        "then every defense at this poison rate")] = None,
+) -> None:
     """Summarise the recorded backdoor and deception probes."""
     store = RunStore()
     backdoors, deceptions = store.records(kind=KIND), store.records(kind=DECEPTION_KIND)
@@ -92,7 +96,10 @@ def results(markdown: Annotated[bool, typer.Option(help="print Markdown tables")
         raise SuperalignError("no probes recorded yet; run `superalign probe backdoor` or `probe deception` first")
     if backdoors:
         rows = summarize(backdoors)
-        print(markdown_table(rows)) if markdown else _print(rows)
+        if pivot is not None:
+            print(ladder_markdown(rows) + "\n\n" + defenses_markdown(rows, pivot))
+        else:
+            print(markdown_table(rows)) if markdown else _print(rows)
     if deceptions:
         rows = summarize_deception(deceptions)
         print(deception_markdown(rows)) if markdown else _print_deception(rows)

@@ -81,9 +81,9 @@ def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in records:
         c = r["config"]
-        for defense, part in r["result"]["defenses"].items():
+        for defense in c["defenses"]:  # in the config's order (the stored record's keys are sorted)
             key = (c["task"], c["weak"], c["strong"], c["trigger"], c["target"], c["poison_rate"], defense)
-            groups.setdefault(key, []).append(part)
+            groups.setdefault(key, []).append(r["result"]["defenses"][defense])
     rows = []
     for (task, weak, strong, trigger, target, rate, defense), parts in sorted(groups.items(), key=lambda kv: kv[0][:6]):
         values = lambda name: [p[name] for p in parts]
@@ -180,3 +180,30 @@ def deception_cells(r: dict[str, Any]) -> list[str]:
 def deception_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(DECEPTION_HEADER) + " |", "|" + "---|" * len(DECEPTION_HEADER)]
     return "\n".join(lines + ["| " + " | ".join(deception_cells(r)) + " |" for r in rows])
+
+
+def ladder_markdown(rows: list[dict[str, Any]], defense: str = "naive") -> str:
+    """Attack success of `defense` by student (rows) and poison rate (columns): does a stronger student inherit
+    more of the backdoor?"""
+    rates = sorted({r["poison_rate"] for r in rows})
+    lines = ["| task | weak -> strong | " + " | ".join(f"poison {p:g}" for p in rates) + " |",
+             "|---|---|" + "---|" * len(rates)]
+    settings: dict[tuple[str, str], dict[float, dict]] = {}
+    for r in rows:
+        if r["defense"] == defense:
+            settings.setdefault((r["task"], r["pair"]), {})[r["poison_rate"]] = r
+    for (task, pair), by_rate in settings.items():
+        cells = [_fmt(by_rate[p]["attack_success"], interval=True) if p in by_rate else "-" for p in rates]
+        lines.append(f"| {task} | {pair} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def defenses_markdown(rows: list[dict[str, Any]], rate: float) -> str:
+    """Every defense at one poison rate: clean accuracy, attack success, detection precision and recall."""
+    lines = ["| task | weak -> strong | defense | labels read | clean acc | attack success [95% CI] | "
+             "detection precision | detection recall |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["poison_rate"] == rate:
+            lines.append(f"| {r['task']} | {r['pair']} | {r['defense']} | {r['budget']} | {_fmt(r['clean_accuracy'])} | "
+                         f"{_fmt(r['attack_success'], interval=True)} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} |")
+    return "\n".join(lines)
