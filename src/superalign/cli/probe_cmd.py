@@ -90,6 +90,7 @@ def results(
                                                         "then every defense at this poison rate")] = None,
 ) -> None:
     """Summarise the recorded backdoor and deception probes."""
+    markdown = markdown or pivot is not None
     store = RunStore()
     backdoors, deceptions = store.records(kind=KIND), store.records(kind=DECEPTION_KIND)
     if not backdoors and not deceptions:
