@@ -163,11 +163,14 @@ def round_curves(records: list[dict[str, Any]]) -> dict[str, dict[str, list[dict
 def rounds_markdown(records: list[dict[str, Any]], strategy: str = "loop") -> str:
     """Per round of `strategy` (mean over seeds): queries, attack success before the update, the critic's
     accuracy on the queries, expert labels spent, test accuracy after the update."""
-    lines = ["| setting | round | queries | attack success | critic accuracy | expert labels spent | test acc |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| setting | round | queries | attack success | critic accuracy | expert labels spent | test acc | "
+             "rewrites: valid / written (rejected by label) | rewrites fooling the learner |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for setting, by_strategy in round_curves(records).items():
         for point in by_strategy.get(strategy, []):
             cell = lambda key, fmt="{:.3f}": fmt.format(point[key]) if key in point and point[key] == point[key] else "-"
             lines.append(f"| {setting.replace(' | ', ', ')} | {point['round']:.0f} | {cell('queries', '{:.0f}')} | {cell('attack_success')} | "
-                         f"{cell('critic_accuracy')} | {cell('expert_labels_spent', '{:.0f}')} | {cell('test_accuracy')} |")
+                         f"{cell('critic_accuracy')} | {cell('expert_labels_spent', '{:.0f}')} | {cell('test_accuracy')} | "
+                         + (f"{point['valid']:.1f} / {point['attempts']:.0f} ({point.get('rejected_computed', 0):.1f}) | "
+                            f"{point['flipped_learner']:.1f} |" if "attempts" in point else "- | - |"))
     return "\n".join(lines)
