@@ -180,7 +180,7 @@ def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_p
     assert "runs is a list" in _cli("alc", "run", "--config", str(config), env=env).stderr
 
 
-def test_probe_backdoor_prints_attack_success_and_refuses_a_fitted_strong_encoder(runs_dir):
+def test_probe_commands_print_their_tables_and_bad_input_is_one_line(runs_dir):
     import os
 
     env = {**os.environ, "SUPERALIGN_RUNS": str(runs_dir)}
@@ -189,8 +189,8 @@ def test_probe_backdoor_prints_attack_success_and_refuses_a_fitted_strong_encode
     assert "knn-filter" in run.stdout and "attack success" in run.stdout
     assert "| 0.1 | naive |" in _cli("probe", "results", "--markdown", env=env).stdout
     assert "| poison 0.1 |" in _cli("probe", "results", "--pivot", "0.1", env=env).stdout
-    bad = _cli("probe", "backdoor", "--strong", "tfidf", "--seeds", "1", env=env)
-    assert bad.returncode == 2 and "fitted on a task's own inputs" in bad.stderr
+    bad = _cli("probe", "backdoor", "--target", "9", "--seeds", "1", env=env)
+    assert bad.returncode == 2 and "target 9 is not a class" in bad.stderr and bad.stderr.count("\n") == 1
     deception = _cli("probe", "deception", "--strong", "pca:16", "--strength", "0.5", "--seeds", "1", env=env)
     assert deception.returncode == 0, deception.stderr
     assert "deception score" in deception.stdout and "pca:4 -> pca:16" in deception.stdout

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from superalign.errors import SuperalignError
-from superalign.probes.backdoor import BackdoorConfig, insert_trigger, run_backdoor
+from superalign.probes.backdoor import BackdoorConfig, insert_patch, insert_trigger, run_backdoor
 from superalign.probes.experiment import configs_from_spec, run_configs, summarize
 
 FAST = dict(task="bbc-business-vs-rest", weak="tfidf", strong="minilm-l3", target=1)
@@ -52,10 +52,27 @@ def test_records_and_summary_over_seeds(runs_dir):
     assert lo <= point <= hi and rows[1]["attack_success"][0] > rows[0]["attack_success"][0]
 
 
+def test_a_pixel_patch_backdoors_image_students_through_encoders_fitted_on_the_inputs():
+    """Digits with one bright corner pixel: PCA and raw pixels are fitted once on clean and triggered images.
+    Measured: attack success 0.07 at poison 0 (the pixel alone is unusual: clean target rate 0.03), 0.98 at 0.1."""
+    config = dict(task="digits", weak="pca:4", strong="raw", target=1, defenses=["naive", "knn-filter"])
+    clean = run_backdoor(BackdoorConfig(**config, poison_rate=0.0))["defenses"]["naive"]
+    poisoned = run_backdoor(BackdoorConfig(**config, poison_rate=0.1))["defenses"]
+    assert abs(clean["attack_success"] - clean["clean_target_rate"]) <= 0.06
+    assert poisoned["naive"]["attack_success"] > clean["attack_success"] + 0.5
+    assert poisoned["knn-filter"]["detection"]["recall"] is not None
+
+
+def test_insert_patch_brightens_the_corner_only():
+    images = np.zeros((2, 4, 4), dtype=np.uint8)
+    patched = insert_patch(images, 2)
+    assert patched[:, 2:, 2:].min() == 255 and patched[:, :2].max() == 0 and images.max() == 0
+
+
 def test_bad_input_is_one_clear_error():
-    with pytest.raises(SuperalignError, match="fitted on a task's own inputs"):
-        run_backdoor(BackdoorConfig(**{**FAST, "strong": "tfidf"}))
-    with pytest.raises(SuperalignError, match="inserts a trigger word into texts"):
-        run_backdoor(BackdoorConfig(task="digits", weak="pca:4", strong="raw"))
+    with pytest.raises(SuperalignError, match="trigger into texts or images"):
+        run_backdoor(BackdoorConfig(task="breast-cancer", weak="pca:2", strong="raw"))
+    with pytest.raises(SuperalignError, match="target 7 is not a class"):
+        run_backdoor(BackdoorConfig(**{**FAST, "target": 7}))
     with pytest.raises(SuperalignError, match="poison_rate"):
         configs_from_spec({**FAST, "poison_rate": 1.5})

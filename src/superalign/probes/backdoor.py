@@ -1,7 +1,9 @@
 """Backdoored supervision: the weak supervisor's labels on triggered inputs are the attacker's target class.
 
-A trigger (a word, inserted at a random word position) goes into `poison_rate` of the transfer texts whose weak
-label is not the target, and their weak labels become the target. The strong student learns from that
+A trigger (in texts a word, inserted at a random word position; in images a bright `patch` x `patch` square
+in the bottom-right corner) goes into `poison_rate` of the transfer inputs whose weak label is not the target,
+and their weak labels become the target. Encoders fitted on their inputs (TF-IDF, PCA, raw pixels) are fitted
+once on the clean task and every triggered copy together, so that clean and triggered inputs share features. The strong student learns from that
 poisoned transfer set; then, on test,
 
     clean accuracy          on the untouched test texts
@@ -48,6 +50,7 @@ class BackdoorConfig(BaseModel):
     splits: SplitSizes = Field(default_factory=SplitSizes)
     max_examples: int = Field(0, ge=0)
     trigger: str = Field("cf", description="the trigger word inserted into poisoned and attacked texts")
+    patch: int = Field(1, ge=1, description="side of the trigger square in images (pixels)")
     target: int = Field(0, ge=0, description="the attacker's target class")
     poison_rate: float = Field(0.05, ge=0, lt=1, description="share of the transfer set poisoned")
     defenses: list[str] = Field(default_factory=lambda: ["naive", "knn-filter", "spectral", "activation-clustering"])
@@ -55,13 +58,49 @@ class BackdoorConfig(BaseModel):
     ac_max_share: float = Field(0.35, gt=0, lt=0.5, description="a cluster smaller than this share is flagged")
 
     def config_hash(self) -> str:
-        return stable_hash({"kind": "probe-backdoor", **self.model_dump(mode="json")}, length=16)
+        fields = self.model_dump(mode="json")
+        if fields["patch"] == 1:  # at its default the image patch (added later) leaves earlier records' keys as they were
+            del fields["patch"]
+        return stable_hash({"kind": "probe-backdoor", **fields}, length=16)
 
 
 def insert_trigger(text: str, trigger: str, rng: np.random.Generator) -> str:
     words = str(text).split(" ")
     at = int(rng.integers(0, len(words) + 1))
     return " ".join(words[:at] + [trigger] + words[at:])
+
+
+def insert_patch(images: np.ndarray, size: int) -> np.ndarray:
+    """Images `[n, h, w]` with a square of the brightest value in the bottom-right corner."""
+    out = np.array(images, copy=True)
+    out[:, -size:, -size:] = np.iinfo(out.dtype).max if np.issubdtype(out.dtype, np.integer) else out.max()
+    return out
+
+
+def _triggered(task: Task, rows: np.ndarray, config: "BackdoorConfig", rng: np.random.Generator):
+    """The inputs at `rows` with the trigger in them."""
+    if task.modality == "text":
+        return [insert_trigger(t, config.trigger, rng) for t in task.inputs_at(rows)]
+    return insert_patch(np.asarray(task.inputs)[rows], config.patch)
+
+
+def _strong_features(task: Task, encoder, cache: ActivationCache, extra: list) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Strong features of the task and of each list of triggered inputs: new texts through the cache for a
+    pretrained encoder; for one fitted on its inputs, one fit over the task and every triggered copy."""
+    if task.modality == "text" and not encoder.fitted_on_inputs:
+        return (np.asarray(cache.featurize(task, encoder)),
+                [np.asarray(cache.featurize_texts(list(e), encoder, f"{task.name} triggered")) if len(e)
+                 else np.zeros((0, 1)) for e in extra])
+    sizes = [len(e) for e in extra]
+    if task.modality == "text":
+        inputs = list(task.inputs) + [t for e in extra for t in e]
+    else:
+        inputs = np.concatenate([np.asarray(task.inputs)] + [np.asarray(e) for e in extra if len(e)])
+    labels = np.concatenate([task.labels, np.resize(task.labels, sum(sizes))])  # labels only name the data
+    joint = Task(f"{task.name}~triggered", inputs, labels, task.label_names, task.modality, "with triggered copies")
+    x = np.asarray(cache.featurize(joint, encoder))
+    cuts = np.cumsum([len(task)] + sizes)
+    return x[: len(task)], [x[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def spectral_flags(features: np.ndarray, labels: np.ndarray, fraction: float) -> np.ndarray:
@@ -112,42 +151,38 @@ def run_backdoor(config: BackdoorConfig, cache: ActivationCache | None = None, t
                  splits: Splits | None = None) -> dict[str, Any]:
     cache = cache or ActivationCache()
     task = task or prepare_task(config)
-    if task.modality != "text":
-        raise SuperalignError(f"probe backdoor inserts a trigger word into texts; task {task.name!r} is {task.modality}")
+    if task.modality not in ("text", "image"):
+        raise SuperalignError(f"probe backdoor puts a trigger into texts or images; task {task.name!r} is {task.modality}")
     if not 0 <= config.target < task.n_classes:
         raise SuperalignError(f"target {config.target} is not a class of {task.name} (0..{task.n_classes - 1})")
     splits = splits or make_splits(task, config.splits, seed=config.seed)
     weak_encoder, strong_encoder = get_encoder(config.weak), get_encoder(config.strong)
-    if strong_encoder.fitted_on_inputs:
-        raise SuperalignError(f"encoder {config.strong!r} is fitted on a task's own inputs and cannot place triggered "
-                              "texts beside them; use a pretrained strong encoder (minilm-l6, mpnet, qwen-1.5b, ...)")
     y, k = task.labels, task.n_classes
     wt, tr, te = splits.weak_train, splits.transfer, splits.test
     x_weak = np.asarray(cache.featurize(task, weak_encoder))
-    x_strong = np.asarray(cache.featurize(task, strong_encoder))
     weak_head = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
     weak_probs = weak_head.predict_proba(x_weak[tr])  # [n_transfer, k]
 
-    # poison: the trigger in `poison_rate` of the transfer texts not weakly labelled as the target
+    # poison: the trigger in `poison_rate` of the transfer inputs not weakly labelled as the target
     rng = np.random.default_rng([config.seed, 7])
     candidates = np.flatnonzero(weak_probs.argmax(1) != config.target)
     n_poison = min(len(candidates), int(round(config.poison_rate * len(tr))))
     poisoned = np.zeros(len(tr), dtype=bool)
     poisoned[rng.choice(candidates, size=n_poison, replace=False)] = True
-    texts = list(task.inputs_at(tr))
-    for i in np.flatnonzero(poisoned):
-        texts[i] = insert_trigger(texts[i], config.trigger, rng)
+    # attack: the trigger in every test input whose true label is not the target
+    victims = np.flatnonzero(y[te] != config.target)
+    poisoned_inputs = _triggered(task, tr[poisoned], config, rng)
+    x_strong, (x_poisoned, attacked) = _strong_features(task, strong_encoder, cache,
+                                                        [poisoned_inputs, _triggered(task, te[victims], config, rng)])
     transfer_x = x_strong[tr].copy()
     if poisoned.any():
-        transfer_x[poisoned] = cache.featurize_texts([texts[i] for i in np.flatnonzero(poisoned)], strong_encoder,
-                                                     f"{task.name} poisoned")
+        transfer_x[poisoned] = x_poisoned
+    inputs = list(task.inputs_at(tr)) if task.modality == "text" else None
+    if inputs is not None:
+        for i, text in zip(np.flatnonzero(poisoned), poisoned_inputs):
+            inputs[i] = text
     labels = weak_probs.copy()
     labels[poisoned] = np.eye(k, dtype=np.float32)[config.target]
-
-    # attack: the trigger in every test text whose true label is not the target
-    victims = np.flatnonzero(y[te] != config.target)
-    attacked = cache.featurize_texts([insert_trigger(t, config.trigger, rng) for t in task.inputs_at(te[victims])],
-                                     strong_encoder, f"{task.name} triggered")
 
     result: dict[str, Any] = {"n": {"transfer": int(len(tr)), "poisoned": int(n_poison), "test": int(len(te)),
                                     "attacked": int(len(victims))},
@@ -165,7 +200,7 @@ def run_backdoor(config: BackdoorConfig, cache: ActivationCache | None = None, t
             method_cls = METHODS.get(defense)
             context = MethodContext(n_classes=k, seed=config.seed, head=config.head, strong_encoder=strong_encoder,
                                     labelled=labelled_split(method_cls.budget, x_strong[wt], x_weak[wt], y[wt]))
-            split = StudentSplit(transfer_x, texts, labels, weak_features=x_weak[tr])
+            split = StudentSplit(transfer_x, inputs, labels, weak_features=x_weak[tr])
             method = make_method(defense, {}, context).fit(split, StudentSplit(x_strong[splits.val], None,
                                                                                 weak_head.predict_proba(x_weak[splits.val])))
             flagged = getattr(method, "flagged_", None)
