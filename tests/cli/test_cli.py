@@ -190,7 +190,9 @@ def test_probe_commands_print_their_tables_and_bad_input_is_one_line(runs_dir):
     assert "| 0.1 | naive |" in _cli("probe", "results", "--markdown", env=env).stdout
     assert "| poison 0.1 |" in _cli("probe", "results", "--pivot", "0.1", env=env).stdout
     bad = _cli("probe", "backdoor", "--target", "9", "--seeds", "1", env=env)
-    assert bad.returncode == 2 and "target 9 is not a class" in bad.stderr and bad.stderr.count("\n") == 1
+    last = bad.stderr.strip().splitlines()[-1]  # after the counts line: one error line, no traceback
+    assert bad.returncode == 2 and last.startswith("error:") and "target 9 is not a class" in last
+    assert "Traceback" not in bad.stderr
     deception = _cli("probe", "deception", "--strong", "pca:16", "--strength", "0.5", "--seeds", "1", env=env)
     assert deception.returncode == 0, deception.stderr
     assert "deception score" in deception.stdout and "pca:4 -> pca:16" in deception.stdout

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from superalign.alc.experiment import COLUMNS, KIND, SETTING, configs_from_spec, load_configs, markdown_table, \
     rounds_markdown, run_configs, setting_cells, strategy_cells, summarize
-from superalign.cli.console import err, out
+from superalign.cli.console import out
+from superalign.cli.recorded import finish, run_with_progress
 from superalign.errors import SuperalignError
-from superalign.progress import progress_bar
 from superalign.runs.store import RunStore
 
 app = typer.Typer(help="Attacker-learner-critic: adversarial queries, critic feedback, a minimal expert budget.",
@@ -55,20 +55,13 @@ def run(
                  "expert_budget": expert_budget}
         configs = configs_from_spec({"task": task, "weak": weak, "strong": strong, "seeds": seeds,
                                      **{k: v for k, v in given.items() if v is not None}}, where="options")
-    failures = []
-    with progress_bar("attacker-learner-critic runs", len(configs)) as advance:
-        def done(cfg, outcome):
-            advance(1)
-            if not outcome.ok:
-                failures.append(f"{cfg.task} seed {cfg.seed}: {outcome.error}")
-
-        outcomes = run_configs(configs, refresh=refresh, retry_failed=retry_failed, on_done=done)
+    outcomes, failures = run_with_progress("attacker-learner-critic runs", configs, run_configs,
+                                           lambda c: f"{c.task} seed {c.seed}", refresh=refresh,
+                                           retry_failed=retry_failed)
     records = [o.record for o in outcomes if o.ok]
     if records:
         _print(summarize(records))
-    err.print(f"{len(outcomes)} runs ({sum(o.cached for o in outcomes)} from the store)")
-    if failures:
-        raise SuperalignError(f"{len(failures)} of {len(outcomes)} runs failed (recorded); first: {failures[0]}")
+    finish(outcomes, failures)
 
 
 @app.command("results")

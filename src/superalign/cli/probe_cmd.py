@@ -8,13 +8,13 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from superalign.cli.console import err, out
+from superalign.cli.console import out
+from superalign.cli.recorded import finish, run_with_progress
 from superalign.errors import SuperalignError
 from superalign.probes.deception import DeceptionConfig
 from superalign.probes.experiment import COLUMNS, DECEPTION_HEADER, DECEPTION_KIND, KIND, configs_from_spec, \
     deception_cells, deception_markdown, defenses_markdown, ladder_markdown, load_configs, markdown_table, probe_cells, run_configs, setting_cells, \
     summarize, summarize_deception
-from superalign.progress import progress_bar
 from superalign.runs.store import RunStore
 
 app = typer.Typer(help="Safety probes: backdoored supervisors, strong-to-weak deception.", no_args_is_help=True)
@@ -39,20 +39,13 @@ def backdoor(
         configs = configs_from_spec({"task": task, "weak": weak, "strong": strong or ["minilm-l6"],
                                      "poison_rate": poison_rate or [0.0, 0.05], "target": target,
                                      "trigger": trigger, "seeds": seeds}, where="options")
-    failures = []
-    with progress_bar("backdoor probes", len(configs)) as advance:
-        def done(cfg, outcome):
-            advance(1)
-            if not outcome.ok:
-                failures.append(f"{cfg.task} {cfg.strong} rate {cfg.poison_rate} seed {cfg.seed}: {outcome.error}")
-
-        outcomes = run_configs(configs, refresh=refresh, on_done=done)
+    outcomes, failures = run_with_progress("backdoor probes", configs, run_configs,
+                                           lambda c: f"{c.task} {c.strong} rate {c.poison_rate} seed {c.seed}",
+                                           refresh=refresh)
     records = [o.record for o in outcomes if o.ok]
     if records:
         _print(summarize(records))
-    err.print(f"{len(outcomes)} runs ({sum(o.cached for o in outcomes)} from the store)")
-    if failures:
-        raise SuperalignError(f"{len(failures)} of {len(outcomes)} runs failed (recorded); first: {failures[0]}")
+    finish(outcomes, failures)
 
 
 @app.command("deception")
@@ -73,14 +66,13 @@ def deception(
         configs = configs_from_spec({"task": task, "weak": weak, "strong": strong or ["raw"],
                                      "strength": strength or [0.0, 0.5], "target": target, "seeds": seeds},
                                     where="options", config_cls=DeceptionConfig)
-    outcomes = run_configs(configs, refresh=refresh)
-    failed = [o for o in outcomes if not o.ok]
+    outcomes, failures = run_with_progress("deception probes", configs, run_configs,
+                                           lambda c: f"{c.task} {c.strong} strength {c.strength} seed {c.seed}",
+                                           refresh=refresh)
     records = [o.record for o in outcomes if o.ok]
     if records:
         _print_deception(summarize_deception(records))
-    err.print(f"{len(outcomes)} runs ({sum(o.cached for o in outcomes)} from the store)")
-    if failed:
-        raise SuperalignError(f"{len(failed)} of {len(outcomes)} runs failed (recorded); first: {failed[0].error}")
+    finish(outcomes, failures)
 
 
 @app.command("results")
