@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from superalign.alc.loop import ALCConfig, STRATEGIES, run_alc
+from superalign.alc.spec import spec_name
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.metrics import correctness, paired_accuracy_difference
@@ -71,7 +72,7 @@ def _spec_name(spec: str | dict[str, Any]) -> str:
     if isinstance(spec, str):
         return spec
     inner = spec.get("model") or "+".join(_spec_name(m) for m in spec.get("members", []))
-    return spec.get("name", "?") + (f"({inner})" if inner else "")
+    return spec_name(spec) + (f"({inner})" if inner else "")
 
 
 def setting_of(config: dict[str, Any]) -> dict[str, str]:

@@ -120,14 +120,15 @@ class GenerativeAttacker(Attacker):
         x_weak, x_strong = context.encode([written[i] for i in index])
         queries = Queries([written[i] for i in index], x_weak, x_strong, [pairs[i][0] for i in index],
                           [pairs[i][1] for i in index])
+        source_probs = context.learner.predict_proba(context.pool.x_strong[queries.source])
         if computed is None and context.critic is not None:  # validity by the critic where labels are not computed
-            source_labels = context.critic.critique(context.pool.queries(queries.source),
-                                                    context.learner.predict_proba(context.pool.x_strong[queries.source])).labels
+            source_labels = context.critic.critique(context.pool.queries(queries.source), source_probs).labels
             new_labels = context.critic.critique(queries, context.learner.predict_proba(queries.x_strong)).labels
             ok = new_labels == np.where(queries.flipped, 1 - source_labels, source_labels)
             self._stats["rejected_critic"] = int((~ok).sum())
             queries = queries.take(np.flatnonzero(ok))
-        source_answer = context.learner.predict_proba(context.pool.x_strong[queries.source]).argmax(1)
+            source_probs = source_probs[ok]
+        source_answer = source_probs.argmax(1)
         answer = context.learner.predict_proba(queries.x_strong).argmax(1) if len(queries) else np.zeros(0, int)
         flips = answer != np.where(queries.flipped, 1 - source_answer, source_answer)
         self._stats.update(valid=len(queries), flipped_learner=int(flips.sum()))

@@ -29,6 +29,7 @@ from superalign.alc.attackers import AttackContext, make_attacker
 from superalign.alc.critics import make_critic
 from superalign.alc.oracle import ExpertOracle
 from superalign.alc.queries import Pool, Queries, Supervision
+from superalign.alc.spec import spec_name
 from superalign.data.task import Splits, SplitSizes, Task, make_splits
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
@@ -73,8 +74,8 @@ class ALCConfig(BaseModel):
 
     @model_validator(mode="after")
     def _fresh_attacker(self) -> "ALCConfig":
-        if _name(self.eval_attacker) == _name(self.attacker):
-            raise ValueError(f"eval_attacker {_name(self.eval_attacker)!r} is the loop's own attacker; measure the "
+        if spec_name(self.eval_attacker) == spec_name(self.attacker):
+            raise ValueError(f"eval_attacker {spec_name(self.eval_attacker)!r} is the loop's own attacker; measure the "
                              "final learner with a fresh one (random, uncertainty, knn, disagreement)")
         return self
 
@@ -83,10 +84,6 @@ class ALCConfig(BaseModel):
 
     def budget(self, n_transfer: int) -> int:
         return int(round(self.expert_budget * n_transfer)) if self.expert_budget < 1 else int(self.expert_budget)
-
-
-def _name(spec: str | dict[str, Any]) -> str:
-    return spec if isinstance(spec, str) else str(spec.get("name"))
 
 
 @dataclass
@@ -226,7 +223,7 @@ def run_strategy(setting: Setting, strategy: str, oracle: ExpertOracle) -> dict[
 
 def _expert_round(setting: Setting, learner: Learner, oracle: ExpertOracle, rows: np.ndarray) -> dict[str, Any]:
     """Expert labels on pool rows (the caller takes them out of the pool)."""
-    stats = _attack_stats(setting, setting.pool.queries(rows), learner)
+    stats = _attack_stats(setting, setting.pool.queries(rows), learner.predict_proba(setting.pool.x_strong[rows]))
     learner.targets[rows] = _one_hot(oracle.label_pool(rows), setting.task.n_classes)
     learner.weights[rows] = setting.config.expert_weight
     return stats
@@ -239,8 +236,8 @@ def _loop_round(setting: Setting, learner: Learner, oracle: ExpertOracle, contex
     queries = attacker.propose(context, config.queries)
     if not len(queries):
         return {"queries": 0, **attacker.describe_round()}, []
-    stats = {**_attack_stats(setting, queries, learner), **attacker.describe_round()}
     learner_probs = learner.predict_proba(queries.x_strong)
+    stats = {**_attack_stats(setting, queries, learner_probs), **attacker.describe_round()}
     critique = critic.critique(queries, learner_probs)
     stats["critic_accuracy"] = float((critique.labels == setting.true_labels(queries)).mean())  # scoring only
     experts = _least_sure(critique.confidence, min(allowance, len(queries)))
@@ -272,11 +269,12 @@ def _expert_labels(oracle: ExpertOracle, queries: Queries, rows: np.ndarray) -> 
     return labels
 
 
-def _attack_stats(setting: Setting, queries: Queries, learner: Learner) -> dict[str, Any]:
-    """How often the learner, before this round's update, is wrong on the round's queries (scoring only)."""
+def _attack_stats(setting: Setting, queries: Queries, learner_probs: np.ndarray) -> dict[str, Any]:
+    """How often the learner, before this round's update (its `[m, k]` probabilities on the queries), is wrong
+    on the round's queries (scoring only)."""
     if not len(queries):
         return {"queries": 0}
-    wrong = learner.predict_proba(queries.x_strong).argmax(1) != setting.true_labels(queries)
+    wrong = learner_probs.argmax(1) != setting.true_labels(queries)
     return {"queries": len(queries), "attack_success": float(wrong.mean())}
 
 
@@ -291,7 +289,7 @@ def fresh_attack(setting: Setting, learner: Learner) -> dict[str, Any]:
                             np.random.default_rng([config.seed, 99]), None)
     rows = attacker.rank(context)[: config.eval_queries]
     predictions = learner.predict_proba(setting.x_test_strong).argmax(1)
-    return {"attacker": _name(config.eval_attacker), "queries": int(len(rows)),
+    return {"attacker": spec_name(config.eval_attacker), "queries": int(len(rows)),
             "success": float((predictions[rows] != setting.y_test[rows]).mean()),
             "random_success": float((predictions != setting.y_test).mean())}
 

@@ -31,6 +31,11 @@ def build(registry: Registry[type[T]], spec: str | dict[str, Any]) -> T:
                               f"{first['msg']} (options: {', '.join(f for f in cls.model_fields if f != 'name')})") from exc
 
 
+def spec_name(spec: str | dict[str, Any]) -> str:
+    """The component a spec names: `weak` for `weak` and for `{name: weak, ...}`."""
+    return spec if isinstance(spec, str) else str(spec.get("name"))
+
+
 def spec_of(component: Component) -> dict[str, Any]:
     """The component's spec as recorded (every option, defaults included)."""
     return component.model_dump(mode="json")
