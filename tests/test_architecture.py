@@ -8,14 +8,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "superalign"
 # Layer of each top-level part; a part may import its own modules and anything in a lower layer.
 LAYERS = {
     "core": 0,  # errors, paths, io, registry, metrics, progress, settings (modules directly in superalign/)
-    "data": 1, "decision": 1,
+    "data": 1, "decision": 1, "sandbox": 1,  # the sandbox uses core only
     "models": 2, "shutdown": 2,  # gridworld agents; the bridge reads the decision module
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
     "runs": 4,
     "evaluation": 5, "oversight": 5, "alc": 5, "probes": 5,
-    "report": 6,
-    "cli": 7,
+    "researcher": 6,  # the agent drives the pipeline, the run store and the chat models
+    "report": 7,
+    "cli": 8,
 }
 
 

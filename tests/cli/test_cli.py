@@ -196,3 +196,29 @@ def test_probe_commands_print_their_tables_and_bad_input_is_one_line(runs_dir):
     deception = _cli("probe", "deception", "--strong", "pca:16", "--strength", "0.5", "--seeds", "1", env=env)
     assert deception.returncode == 0, deception.stderr
     assert "deception score" in deception.stdout and "pca:4 -> pca:16" in deception.stdout
+
+
+def test_researcher_commands_run_resume_report_and_bad_input_is_one_line(runs_dir, tmp_path):
+    import os
+
+    env = {**os.environ, "SUPERALIGN_RUNS": str(runs_dir)}
+    study = tmp_path / "study.yaml"
+    study.write_text("dev: [{task: digits, weak: 'pca:4', strong: raw, max_examples: 600}]\ndev_seeds: [0]\n"
+                     "held_out: [{task: breast-cancer, weak: 'pca:1', strong: raw}]\nheld_out_seeds: [100]\n"
+                     "space: {naive: {}, aux-conf: {aux_coef: [0.75, 0.5]}}\nbudget: 3\n")
+    run = _cli("researcher", "run", str(study), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "final method:" in run.stdout and "held-out:" in run.stdout and "step 5: test_method" in run.stderr
+    folder = run.stdout.split("run folder: ")[1].split()[0]
+    again = _cli("researcher", "resume", folder, env=env)  # finished: read back, nothing recomputed
+    assert again.returncode == 0 and again.stdout.splitlines()[-1] == run.stdout.splitlines()[-1]
+    assert _cli("researcher", "baseline", str(study), "--searcher", "grid-search", "--seeds", "0", env=env).returncode == 0
+    table = _cli("researcher", "report", str(study), env=env).stdout
+    assert "| scripted | 1 | 3 |" in table and "| grid-search | 1 | 3 |" in table
+    notes = _cli("researcher", "report", str(study), "--transcript", "scripted-s0", env=env).stdout
+    assert "[0:hypothesis]" in notes and "# methods/confident_subset.py" in notes
+    for args, message in [(("run", str(study), "--policy", "gpt"), "unknown policy"),
+                          (("run", str(tmp_path / "missing.yaml")), "no such researcher config"),
+                          (("baseline", str(study), "--seeds", "a,b"), "comma-separated integers")]:
+        bad = _cli("researcher", *args, env=env)
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and message in bad.stderr, bad.stderr

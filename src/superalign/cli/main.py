@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "oversight": ("superalign.cli.oversight_cmd", "app", "Scalable oversight: debate, consultancy, critique, decomposition."),
     "alc": ("superalign.cli.alc_cmd", "app", "Attacker-learner-critic loop against equal-budget baselines."),
     "probe": ("superalign.cli.probe_cmd", "app", "Safety probes: backdoored supervisors, strong-to-weak deception."),
+    "researcher": ("superalign.cli.researcher_cmd", "app", "An automated alignment researcher (sandboxed) vs search baselines."),
     "decide": ("superalign.cli.decide_cmd", "decide_command", "Decision rules on a tree: choosable plans, pumps, shutdown manipulation."),
     "shutdown": ("superalign.cli.shutdown_cmd", "app", "Shutdownable agents: DReST versus the default reward in gridworlds."),
 }

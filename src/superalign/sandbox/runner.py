@@ -1,0 +1,122 @@
+"""Start sandboxed Python: limits, a private network namespace where the kernel allows one, a clean environment,
+the guard's audit hook, and the monitor's events read back."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from superalign.sandbox.policy import Policy
+
+_OUTPUT_LIMIT = 20_000  # characters of stdout / stderr kept
+
+
+@dataclass
+class Limits:
+    cpu_seconds: int = 60
+    memory_mb: int = 2048
+    file_mb: int = 64  # largest file the code may write
+    wall_seconds: float = 120.0
+
+
+@dataclass
+class SandboxResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    events: list[dict] = field(default_factory=list)  # what the monitor refused, in order
+    timed_out: bool = False
+    network_isolated: bool = False  # the OS layer held too (private network namespace)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def error_tail(self, lines: int = 6) -> str:
+        return "\n".join(self.stderr.strip().splitlines()[-lines:])
+
+
+@functools.lru_cache(maxsize=1)
+def network_namespace_available() -> bool:
+    """Whether `unshare -rn` works here (user namespaces may be disabled, e.g. in some containers)."""
+    if not shutil.which("unshare"):
+        return False
+    try:
+        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _limit(limits: Limits):
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        memory = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        size = limits.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def clean_environment(workspace: Path) -> dict[str, str]:
+    """Nothing of the parent's environment (API keys, tokens, proxies) reaches the code."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(workspace), "TMPDIR": str(workspace / "tmp"), "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def run_python(script: Path, policy: Policy, args: list[str] | None = None, limits: Limits | None = None,
+               isolate_network: bool = True) -> SandboxResult:
+    """Runs `script` (a file in the workspace) with the working directory set to the workspace."""
+    limits = limits or Limits()
+    workspace = Path(policy.workspace).resolve()
+    (workspace / "tmp").mkdir(parents=True, exist_ok=True)
+    read_fd, write_fd = os.pipe()
+    command = [sys.executable, "-I", "-B", "-m", "superalign.sandbox.guard", "--events-fd", str(write_fd),
+               *policy.to_args(), str(script), *(args or [])]
+    isolated = isolate_network and network_namespace_available()
+    if isolated:
+        command = ["unshare", "--user", "--map-root-user", "--net", "--", *command]
+    events: list[dict] = []
+
+    def collect() -> None:
+        with os.fdopen(read_fd, "rb") as pipe:
+            for line in pipe:
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    events.append({"kind": "monitor", "event": "garbled", "detail": line[:200].decode(errors="replace")})
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    start = time.perf_counter()
+    # The guard needs superalign itself: its source folder is readable (never writable) like the libraries.
+    env = clean_environment(workspace)
+    try:
+        process = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, pass_fds=(write_fd,), preexec_fn=_limit(limits),
+                                   start_new_session=True, text=True, errors="replace")
+    finally:
+        os.close(write_fd)
+    timed_out = False
+    try:
+        stdout, stderr = process.communicate(timeout=limits.wall_seconds)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+    reader.join(timeout=5)
+    return SandboxResult(process.returncode, stdout[-_OUTPUT_LIMIT:], stderr[-_OUTPUT_LIMIT:], events, timed_out,
+                         isolated, round(time.perf_counter() - start, 3))
