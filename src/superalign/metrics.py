@@ -29,7 +29,8 @@ def auroc(probs: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
-    return float(log_loss(labels, np.clip(probs, 1e-7, 1), labels=list(range(probs.shape[1]))))
+    clipped = np.clip(probs, 1e-7, 1)  # exact zeros (a class a method never predicts) would make it infinite
+    return float(log_loss(labels, clipped / clipped.sum(1, keepdims=True), labels=list(range(probs.shape[1]))))
 
 
 def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> float:

@@ -95,3 +95,23 @@ def test_report_includes_backdoor_probes(filled_store, tmp_path):
     page = build_report(tmp_path / "report", filled_store).read_text()
     assert "Backdoored supervision: attack success and defenses" in page
     assert (tmp_path / "report" / "figures" / "probe-backdoor.png").stat().st_size > 5000
+
+
+def test_report_includes_researcher_studies_with_transcripts_and_flags(filled_store, tmp_path):
+    from superalign.paths import runs_dir
+    from superalign.researcher.agent import Researcher
+    from superalign.researcher.config import ResearcherConfig
+    from superalign.researcher.policies import ScriptedPolicy
+
+    config = ResearcherConfig(dev=[{"task": "digits", "weak": "pca:2", "strong": "raw"}], dev_seeds=[0],
+                              held_out=[{"task": "breast-cancer", "weak": "pca:2", "strong": "raw"}],
+                              held_out_seeds=[100], budget=1)
+    script = [{"tool": "write_method", "args": {"name": "mine", "code": "def fit_predict(**kw):\n    pass\n"}},
+              {"tool": "write_method", "args": {"name": "../escape", "code": ""}},
+              {"tool": "run_experiment", "args": {"method": "naive"}}]
+    run_dir = runs_dir() / "researcher" / config.config_hash() / "scripted-s0"
+    Researcher(config, run_dir, ScriptedPolicy(script), embed=None).run()
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Automated researcher: held-out PGR" in page and config.config_hash() in page
+    assert "methods/mine.py" in page and "[0:hypothesis]" in page
+    assert "method name &#x27;../escape&#x27;" in page  # the flagged attempt is listed

@@ -216,3 +216,37 @@ def test_actions_are_parsed_from_what_models_write():
     for bad in ("no json here", '{"args": {}}', '{"tool": "x", "args": [1]}'):
         with pytest.raises(ValueError):
             parse_action(bad)
+
+
+def test_a_chat_policy_drives_the_loop_reflecting_and_acting_in_one_reply(tmp_path):
+    """Plumbing of the chat policy with a scripted backend (the real Qwen run is the README's): the prompt
+    carries the tools, methods and budget; a reflection reply also holds the next action; a garbled reply is
+    an invalid action the loop records and survives."""
+    from superalign.chat.client import ChatClient, MockChat
+    from superalign.researcher.policies import ChatPolicy
+
+    prompts = []
+
+    replies = iter([
+        "aux-conf may beat naive.",  # propose
+        '{"tool": "run_experiment", "args": {"method": "naive"}}',  # act
+        '{"reflection": "naive set the bar; try aux-conf next", "tool": "run_experiment", "args": {"method": "aux-conf"}}',
+        "I would like to think about it",  # reflection without JSON: recorded, and an invalid next action
+        '{"tool": "finish", "args": {"method": "aux-conf"}}',
+    ])
+
+    def model(messages):
+        prompts.append(messages)
+        return next(replies)
+
+    config = ResearcherConfig(**{**CONFIG, "budget": 2})
+    policy = ChatPolicy("mock", space=config.space, _client=ChatClient(MockChat(model)))
+    researcher = Researcher(config, tmp_path / "chat", policy, embed=None)
+    result = researcher.run()
+    assert result["final"]["method"] == "aux-conf" and result["experiments"] == 2
+    assert "run_experiment" in prompts[0][0]["content"] and "aux_coef in [0.75, 0.25]" in prompts[0][0]["content"]
+    reflections = [e.text for e in researcher.notebook.entries("reflection")]
+    assert reflections[0] == "naive set the bar; try aux-conf next" and "think about it" in reflections[1]
+    assert "Reflect" in prompts[2][-1]["content"] and "Experiments left: 1" in prompts[2][-1]["content"]
+    tools = [e.data["tool"] for e in researcher.notebook.entries("action")]
+    assert tools == ["run_experiment", "run_experiment", "invalid", "finish"]

@@ -130,6 +130,32 @@ def _probe_section(store: RunStore, fig_dir: Path) -> str:
                       _table(pd.DataFrame(table_rows(summarize(records)), columns=HEADER))])
 
 
+def _researcher_section(store: RunStore) -> str:
+    """Per researcher study: the held-out comparison, every flagged attempt, and each agent's transcript and
+    methods (collapsed), if any run finished."""
+    from superalign.researcher.report import agent_methods, compare, load_results, transcript
+
+    parts = []
+    for study in sorted((Path(store.path).parent / "researcher").glob("*")):
+        results = load_results(study)
+        if not results:
+            continue
+        rows = pd.DataFrame(compare(results)).round(3)
+        parts += [f"<h3>Study {html.escape(study.name)}</h3>", _table(rows.drop(columns=["finals"]))]
+        flags = [{"run": Path(r["run_dir"]).name, **f} for r in results for f in r.get("flags", [])]
+        if flags:
+            parts.append("<h4>Flagged attempts (refused by the sandbox or the tools)</h4>" + _table(pd.DataFrame(flags)))
+        for r in results:
+            if r.get("kind") != "agent":
+                continue
+            lines = "\n".join(transcript(Path(r["run_dir"]), width=600))
+            methods = "".join(f"<h5>methods/{html.escape(n)}.py</h5><pre>{html.escape(src)}</pre>"
+                              for n, src in agent_methods(Path(r["run_dir"])).items())
+            parts.append(f"<details><summary>{html.escape(Path(r['run_dir']).name)}: transcript and methods</summary>"
+                         f"<pre>{html.escape(lines)}</pre>{methods}</details>")
+    return "<h2>Automated researcher: held-out PGR against search at equal budget</h2>\n" + "\n".join(parts) if parts else ""
+
+
 def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
     """Writes the report into `out_dir` and returns the path of index.html."""
     from superalign.report import figures
@@ -159,7 +185,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
 
         plt.close(fig)
     evaluation = (_evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
-                  + _probe_section(store, fig_dir))
+                  + _probe_section(store, fig_dir) + _researcher_section(store))
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),

@@ -80,12 +80,12 @@ class Researcher:
 
     def context(self, last: dict[str, Any] | None = None) -> Context:
         tb = self.toolbox
-        recent = self.notebook.recent(8)
+        recent = self.notebook.recent(4)
         plan = " ".join(e.text for e in self.notebook.entries("hypothesis")[-1:] + self.notebook.entries("reflection")[-1:])
-        retrieved = self.notebook.search(plan, 3, exclude={e.id for e in recent}) if plan else []
+        retrieved = self.notebook.search(plan, 2, exclude={e.id for e in recent}) if plan else []
         ranked = sorted((s for s in tb.results if s.ok), key=lambda s: -s.pgr)
         return Context(tb.step, tb.budget_left, self.config.max_steps - tb.step, tb.describe(),
-                       [e.line(300) for e in recent], [e.line(200) for e in retrieved],
+                       [e.line(200) for e in recent], [e.line(140) for e in retrieved],
                        [{"method": s.method, "options": s.options, "dev_pgr": _round(s.pgr)} for s in ranked], last)
 
     def run(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class Action:
     args: dict[str, Any]
     thought: str = ""
     raw: str = ""  # the model's text, when a model wrote it
+    reflection: str = ""  # a model may reflect and choose its next action in one reply
 
 
 @dataclass
@@ -124,7 +125,7 @@ def parse_action(text: str) -> Action:
     if obj["tool"] == "write_method" and "code" not in args:
         if code := re.search(r"```python\s*\n(.*?)```", text, flags=re.S):
             args["code"] = code.group(1)
-    return Action(obj["tool"], args, str(obj.get("thought", "")), text)
+    return Action(obj["tool"], args, str(obj.get("thought", "")), text, str(obj.get("reflection", "")))
 
 
 @dataclass
@@ -135,8 +136,9 @@ class ChatPolicy:
     space: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     temperature: float = 0.7
     seed: int = 0
-    max_tokens: int = 350
+    max_tokens: int = 300
     _client: Any = field(default=None, repr=False)
+    _next: Action | None = field(default=None, repr=False)
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -161,29 +163,41 @@ class ChatPolicy:
 
     @staticmethod
     def _state(ctx: Context) -> str:
-        parts = [f"Step {ctx.step}; experiments left: {ctx.budget_left}; actions left: {ctx.steps_left}."]
+        """What changes between calls, most stable first (llama.cpp reuses the evaluated common prefix)."""
+        parts = [f"Experiments left: {ctx.budget_left}; actions left: {ctx.steps_left}."
+                 + (" The budget is spent: call finish with your best method." if ctx.budget_left <= 0 else "")]
         if ctx.results:
-            parts.append("Results so far (best first): " + json.dumps(ctx.results[:6]))
+            parts.append("Results so far (best first): " + "; ".join(
+                f"{r['method']} {json.dumps(r['options'])} dev PGR {r['dev_pgr']}" for r in ctx.results[:6]))
         if ctx.retrieved:
             parts.append("From your notebook:\n" + "\n".join(ctx.retrieved))
         if ctx.recent:
             parts.append("Latest entries:\n" + "\n".join(ctx.recent))
-        if ctx.last is not None:
-            parts.append("Result of your last action: " + json.dumps(ctx.last, default=str)[:800])
         return "\n".join(parts)
 
     def propose(self, ctx: Context) -> str:
         return self._ask(ctx, "Before acting: state two or three hypotheses about which methods or options could "
-                              "raise PGR, and how you will test them within the budget. Plain text, under 120 words.",
-                         tag=1, max_tokens=200)
+                              "raise PGR, and how you will test them within the budget. Plain text, under 80 words.",
+                         tag=1, max_tokens=150)
 
     def act(self, ctx: Context) -> Action:
-        text = self._ask(ctx, "Your next action (one JSON object):", tag=2)
+        if self._next is not None:  # chosen together with the last reflection
+            action, self._next = self._next, None
+            return action
+        return self._parse(self._ask(ctx, "Your next action (one JSON object):", tag=2))
+
+    def reflect(self, ctx: Context, observation: dict[str, Any]) -> str:
+        """One call for the reflection and the next action (half the model time of two calls on a CPU)."""
+        text = self._ask(ctx, 'Reflect on the last result, then act: one JSON object whose "reflection" field says in '
+                              'one or two sentences what the result showed and what you will try next, followed by '
+                              '"thought", "tool" and "args".', tag=3)
+        self._next = self._parse(text)
+        reflection = self._next.reflection or ("(no reflection field) " + text[:300])
+        return reflection
+
+    @staticmethod
+    def _parse(text: str) -> Action:
         try:
             return parse_action(text)
         except ValueError as exc:
             return Action("invalid", {"error": str(exc)}, raw=text)
-
-    def reflect(self, ctx: Context, observation: dict[str, Any]) -> str:
-        return self._ask(ctx, "Reflect on the last result in two sentences: what did it show, and what will you "
-                              "try next?", tag=3, max_tokens=120)
