@@ -11,10 +11,30 @@ from superalign.runs.w2s import run_all
 from superalign.w2s.grid import grid
 
 
+@pytest.fixture(scope="module")
+def filled_template(tmp_path_factory):
+    """24 runs, computed once per module; each test gets its own copy of the store."""
+    import os
+
+    from superalign.settings import configure
+
+    root, before = tmp_path_factory.mktemp("filled-runs"), os.environ.get("SUPERALIGN_RUNS")
+    os.environ["SUPERALIGN_RUNS"] = str(root)
+    configure()
+    try:
+        run_all(grid(["breast-cancer", "digits"], ["pca:2", "pca:8", "raw"], ["naive", "knn-relabel"], [0, 1]))
+    finally:
+        if before is None:
+            os.environ.pop("SUPERALIGN_RUNS")
+        else:
+            os.environ["SUPERALIGN_RUNS"] = before
+        configure()
+    return root
+
+
 @pytest.fixture
-def filled_store(runs_dir):
-    configs = grid(["breast-cancer", "digits"], ["pca:2", "pca:8", "raw"], ["naive", "knn-relabel"], [0, 1])
-    run_all(configs)
+def filled_store(runs_dir, filled_template):
+    shutil.copytree(filled_template, runs_dir, dirs_exist_ok=True)
     return RunStore()
 
 
