@@ -121,3 +121,17 @@ def test_a_method_file_sees_no_labels_and_must_return_probabilities(tmp_path):
     assert not bad.ok and "shape" in bad.error()
     with pytest.raises(SuperalignError, match="changed"):
         run_method_file(method, arrays, 2, 0, sha256="0" * 64)
+
+
+def test_a_file_method_is_keyed_on_its_content(tmp_path):
+    """`file:PATH` needs the file's hash (it keys the run store), and the error line gives it."""
+    from superalign.io import file_sha256
+    from superalign.w2s.method import METHODS, method_config
+
+    method = tmp_path / "m.py"
+    method.write_text("def fit_predict(**kw):\n    pass\n")
+    name = f"file:{method}"
+    with pytest.raises(SuperalignError, match=f"sha256={file_sha256(method)}"):
+        method_config(name, {})
+    assert method_config(name, {"sha256": file_sha256(method)}).sha256 == file_sha256(method)
+    assert METHODS.get(name).budget == "weak-labels"

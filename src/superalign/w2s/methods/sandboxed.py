@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from superalign.errors import SuperalignError
+from superalign.io import file_sha256
 from superalign.paths import home
 from superalign.sandbox.method_file import run_method_file
 from superalign.sandbox.runner import Limits
@@ -33,9 +34,21 @@ class SandboxedConfig(MethodConfig):
 def sandboxed_method(path: str) -> type[Method]:
     resolved = Path(path).expanduser().resolve()
 
+    class FileConfig(SandboxedConfig):
+        sha256: str = Field("", validate_default=True, description=SandboxedConfig.model_fields["sha256"].description)
+
+        @field_validator("sha256")
+        @classmethod
+        def _given(cls, value: str) -> str:
+            # The hash keys the run store: without it an edited file would be served its old results.
+            if not value:
+                current = file_sha256(resolved) if resolved.is_file() else "(the file does not exist)"
+                raise ValueError(f"give the file's SHA-256, -o sha256={current}")
+            return value
+
     class Sandboxed(Method):
         __doc__ = f"the method file {resolved.name}, run in the sandbox"
-        config_cls = SandboxedConfig
+        config_cls = FileConfig
         budget = "weak-labels"
         file = resolved
 
