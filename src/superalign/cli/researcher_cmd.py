@@ -91,7 +91,7 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="the run folder printed 
 @app.command("baseline")
 def baseline(
     config: Annotated[Path, typer.Argument(help="the same study YAML as the agent's")],
-    searcher: Annotated[str, typer.Option(help="random-search, grid-search or defaults")] = "random-search",
+    searcher: Annotated[str, typer.Option(help="random-search, grid-search, defaults or naive")] = "random-search",
     seeds: Annotated[str, typer.Option(help="comma-separated seeds")] = "0,1,2",
 ) -> None:
     """A search baseline at the agent's budget: the same space, dev experiments and held-out evaluation."""

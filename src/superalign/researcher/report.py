@@ -63,8 +63,15 @@ def compare(results: list[dict[str, Any]], n_boot: int = 4000, seed: int = 0) ->
                      "dev_pgr": float(np.mean(dev)) if dev else float("nan"), "weak": float(acc[:, 0].mean()),
                      "student": float(acc[:, 1].mean()), "ceiling": float(acc[:, 2].mean()), "pgr": point,
                      "lo": float(lo), "hi": float(hi), "failed": failed,
+                     # one seed: the held-out evaluation's own interval (held-out runs and test examples resampled)
+                     "eval_lo": _num(runs[0]["held_out"]["lo"]) if len(runs) == 1 else float("nan"),
+                     "eval_hi": _num(runs[0]["held_out"]["hi"]) if len(runs) == 1 else float("nan"),
                      "flags": sum(len(r.get("flags", [])) for r in runs), "finals": finals})
     return rows
+
+
+def _num(value) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _f(x: float, fmt: str = "+.2f") -> str:
@@ -73,13 +80,16 @@ def _f(x: float, fmt: str = "+.2f") -> str:
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     header = ["researcher", "seeds", "dev experiments", "mean dev PGR", "held-out weak", "held-out student",
-              "held-out ceiling", "held-out PGR [95% CI over seeds]", "failed", "flagged attempts", "final methods"]
+              "held-out ceiling", "held-out PGR [95% CI over seeds]", "one seed: CI over held-out runs", "failed",
+              "flagged attempts", "final methods"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         interval = f"[{_f(r['lo'])}, {_f(r['hi'])}]"
         lines.append("| " + " | ".join([r["researcher"], str(r["seeds"]), f"{r['experiments']:g}", _f(r["dev_pgr"]),
                                         f"{r['weak']:.3f}", f"{r['student']:.3f}", f"{r['ceiling']:.3f}",
-                                        f"{_f(r['pgr'])} {interval}", str(r["failed"]), str(r["flags"]),
+                                        f"{_f(r['pgr'])} {interval}",
+                                        "" if r["eval_lo"] != r["eval_lo"] else f"[{_f(r['eval_lo'])}, {_f(r['eval_hi'])}]",
+                                        str(r["failed"]), str(r["flags"]),
                                         "; ".join(r["finals"])[:200]]) + " |")
     return "\n".join(lines)
 

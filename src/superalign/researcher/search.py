@@ -1,6 +1,6 @@
 """The baselines an agent must beat at equal compute: random search and grid search over the same configuration
 space, the same number of development experiments, the same selection rule (best dev PGR) and the same
-held-out evaluation; and the built-in default of each method, chosen on dev alike."""
+held-out evaluation; the built-in default of each method, chosen on dev alike; and plain naive (no search)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.evaluator import evaluate_final
 from superalign.researcher.suites import score_suite
 
-SEARCHERS = ("random-search", "grid-search", "defaults")
+SEARCHERS = ("random-search", "grid-search", "defaults", "naive")
 
 
 def grid_points(space: dict[str, dict[str, list[Any]]]) -> list[tuple[str, dict[str, Any]]]:
@@ -52,6 +52,8 @@ def choose(config: ResearcherConfig, searcher: str, seed: int) -> list[tuple[str
         return grid_order(config.space)[: config.budget]
     if searcher == "defaults":  # what superalign already has: each method as shipped
         return [(m, {}) for m in config.space][: config.budget]
+    if searcher == "naive":  # no search at all: the reference every method is measured against
+        return [("naive", {})]
     raise ValueError(f"unknown searcher {searcher!r}; one of {', '.join(SEARCHERS)}")
 
 
