@@ -19,7 +19,7 @@ from superalign.runs.store import RunStore
 CONFIG = dict(dev=[{"task": "digits", "weak": "pca:4", "strong": "raw", "max_examples": 900}], dev_seeds=[0, 1],
               held_out=[{"task": "breast-cancer", "weak": "pca:1", "strong": "raw"}], held_out_seeds=[100, 101],
               space={"naive": {"hard_labels": [False, True]}, "aux-conf": {"aux_coef": [0.75, 0.25]}},
-              budget=4, max_steps=14, sandbox_cpu_seconds=60)
+              budget=4, max_steps=16, sandbox_cpu_seconds=60)
 
 GOOD = """import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -71,6 +71,7 @@ SCRIPT = [
     {"tool": "test_method", "args": {"name": "escape"}},
     {"tool": "run_experiment", "args": {"method": "breast-cancer"}},  # a held-out task's name as a method
     {"tool": "write_note", "args": {"kind": "note", "text": "aux-conf moved the student away from weak mistakes"}},
+    {"tool": "read_diagnostics", "args": {"method": "aux-conf", "options": {"aux_coef": 0.75}}},
 ]
 
 
@@ -90,7 +91,8 @@ def test_the_scripted_run_goes_from_hypothesis_to_held_out_score(finished):
     kinds = [e.kind for e in nb.entries()]
     assert kinds[0] == "hypothesis" and kinds[-1] == "final"
     observations = {e.data["tool"]: e.data for e in nb.entries("observation")}
-    assert observations["test_method"]["ok"] is not None
+    diagnostics = observations["read_diagnostics"]["per_setting"][0]
+    assert 0 <= diagnostics["copied_weak_mistakes"] <= 1 and "fraction_target_differs_from_weak" in diagnostics
     charged = [e for e in nb.entries("observation") if e.data.get("charged")]
     assert len(charged) == 3 == result["experiments"] <= config.budget
     assert len(nb.entries("reflection")) == 3  # one per experiment run

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from superalign.errors import SuperalignError
 from superalign.io import file_sha256, write_json
 from superalign.models.cache import ActivationCache
+from superalign.runs.record import git_revision
 from superalign.runs.store import RunStore
 from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.evaluator import evaluate_final
@@ -138,6 +139,7 @@ class Researcher:
         dev = next((s for s in reversed(self.toolbox.results) if s.method == final["method"]
                     and s.options == final["options"]), None)
         result = {"kind": "agent", "policy": self.policy.name, "seed": self.seed, "final": final,
+                  "git_revision": git_revision(),
                   "dev": dev.as_dict() if dev else None, "experiments": self.toolbox.experiments_run,
                   "steps": self.toolbox.step, "flags": self.toolbox.flags,
                   "held_out": evaluate_final(self.config, method, options, self.store, self.toolbox.cache,

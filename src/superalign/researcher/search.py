@@ -14,6 +14,7 @@ import numpy as np
 
 from superalign.io import write_json
 from superalign.models.cache import ActivationCache
+from superalign.runs.record import git_revision
 from superalign.runs.store import RunStore
 from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.evaluator import evaluate_final
@@ -72,7 +73,7 @@ def run_search(config: ResearcherConfig, searcher: str, seed: int, run_dir: Path
     ok = [s for s in tried if s.ok]
     best = max(ok, key=lambda s: s.pgr) if ok else None
     method, options = (best.method, best.options) if best else ("naive", {})
-    result = {"kind": searcher, "policy": searcher, "seed": seed, "experiments": len(tried),
+    result = {"kind": searcher, "policy": searcher, "seed": seed, "experiments": len(tried), "git_revision": git_revision(),
               "final": {"method": method, "options": options, "chosen_by": "best dev PGR"},
               "dev": best.as_dict() if best else None, "flags": [],
               "tried": [{"method": s.method, "options": s.options,

@@ -57,7 +57,25 @@ def score_suite(pairs: list[Pair], seeds: list[int], method: str, options: dict[
         if len(part):
             est = estimate(part)
             settings.append({"setting": pair.label(), "weak": est.weak, "student": est.student, "ceiling": est.ceiling,
-                             "pgr": est.pgr, "lo": est.lo, "hi": est.hi, "runs": len(part)})
+                             "pgr": est.pgr, "lo": est.lo, "hi": est.hi, "runs": len(part),
+                             "diagnostics": _diagnostics(pair, configs, outcomes)})
     pgr = nan if failed else overall.pgr
     return SuiteScore(label or method, options, pgr, overall.lo, overall.hi, overall.weak, overall.student,
                       overall.ceiling, len(df), failed, settings, events, ", ".join(sorted(set(df["budget"]))))
+
+
+def _diagnostics(pair: Pair, configs, outcomes) -> dict[str, float]:
+    """Means over seeds of what the records say besides accuracy: agreement with the weak labels, copied
+    mistakes, and the method's own numeric diagnostics."""
+    values: dict[str, list[float]] = {}
+    for config, outcome in zip(configs, outcomes):
+        if not outcome.ok or (config.task, config.weak, config.strong) != (pair.task, pair.weak, pair.strong):
+            continue
+        result = outcome.result
+        found = {"student_weak_agreement": result.get("student_weak_agreement"),
+                 "copied_weak_mistakes": result.get("copied_weak_mistakes"),
+                 **result.get("method_diagnostics", {})}
+        for key, value in found.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values.setdefault(key, []).append(float(value))
+    return {k: sum(v) / len(v) for k, v in values.items()}

@@ -115,6 +115,8 @@ class Toolbox:
             Tool("run_experiment", MethodArgs, "run a method on every dev setting x seed; returns dev PGR "
                  "(costs 1 of the experiment budget)", self.run_experiment),
             Tool("read_results", NoArgs, "every experiment so far, best dev PGR first", self.read_results),
+            Tool("read_diagnostics", MethodArgs, "for an experiment already run: per dev setting, agreement with the "
+                 "weak labels, copied weak mistakes and the method's own diagnostics", self.read_diagnostics),
             Tool("write_method", WriteMethodArgs, f"write methods/NAME.py in your workspace; {METHOD_FILE_CONTRACT}",
                  self.write_method),
             Tool("test_method", TestMethodArgs, "run the method contract tests on methods/NAME.py in the sandbox "
@@ -220,7 +222,7 @@ class Toolbox:
         self.results.append(score)
         return {"ok": score.ok, "method": args.method, "options": args.options, "dev_pgr": _round(score.pgr),
                 "interval": [_round(score.lo), _round(score.hi)], "per_setting": [
-                    {k: _round(v) for k, v in s.items()} for s in score.settings],
+                    {k: _round(v) for k, v in s.items() if k != "diagnostics"} for s in score.settings],
                 "failed": score.failed[:3], "budget_left": self.budget_left}
 
     def read_results(self, _: NoArgs) -> dict[str, Any]:
@@ -228,6 +230,14 @@ class Toolbox:
         return {"ok": True, "results": [{"method": s.method, "options": s.options, "dev_pgr": _round(s.pgr),
                                          "interval": [_round(s.lo), _round(s.hi)]} for s in ranked],
                 "budget_left": self.budget_left}
+
+    def read_diagnostics(self, args: MethodArgs) -> dict[str, Any]:
+        for score in reversed(self.results):
+            if score.method == args.method and score.options == args.options:
+                return {"ok": True, "method": args.method, "options": args.options, "per_setting": [
+                    {"setting": s["setting"], **{k: _round(v) for k, v in s["diagnostics"].items()}}
+                    for s in score.settings]}
+        return {"ok": False, "error": f"no experiment {args.method} {args.options} yet; run_experiment first"}
 
     def _method_path(self, name: str) -> Path | None:
         if not _NAME.match(name):
@@ -287,7 +297,8 @@ class Toolbox:
         return {"ok": True}
 
     def search_notes(self, args: SearchArgs) -> dict[str, Any]:
-        return {"ok": True, "entries": [e.line(300) for e in self.notebook.search(args.query, args.k)]}
+        current = {e.id for e in self.notebook.entries() if e.step == self.step}  # not the query's own action
+        return {"ok": True, "entries": [e.line(300) for e in self.notebook.search(args.query, args.k, exclude=current)]}
 
     def finish(self, args: FinishArgs) -> dict[str, Any]:
         resolved = self._resolve(args.method, args.options)
