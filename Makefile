@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python benchmarks/heads.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/cli.py
+	$(BIN)/python benchmarks/sandbox.py
 
 clean:
 	rm -rf $(VENV)
