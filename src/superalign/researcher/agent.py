@@ -64,7 +64,7 @@ class Researcher:
         """The loop's state from the notebook: steps taken, budget spent, results, the final choice."""
         tb = self.toolbox
         observations = self.notebook.entries("observation")
-        tb.step = len(self.notebook.entries("action"))
+        tb.step = len(observations)  # an action killed before its observation was written is taken again
         for obs in observations:
             if obs.data.get("tool") == "run_experiment" and obs.data.get("charged"):
                 tb.experiments_run += 1
