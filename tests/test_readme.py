@@ -19,3 +19,6 @@ def test_readme_python_examples_run(runs_dir):
     assert all(o.ok for o in namespace["outcomes"])
     if "alc" in namespace:  # the attacker-learner-critic example
         assert namespace["alc"]["strategies"]["loop"]["expert_labels"] == 12
+    if "outcome" in namespace:  # the automated researcher and sandbox example
+        assert namespace["outcome"]["experiments"] == 2 and namespace["outcome"]["held_out"]["runs"] == 1
+        assert namespace["sandboxed"].events[0]["kind"] == "read-outside"
