@@ -26,7 +26,7 @@ from superalign.researcher.evaluator import evaluate_final
 from superalign.researcher.notebook import Notebook, minilm_embedder
 from superalign.researcher.policies import Context
 from superalign.researcher.suites import score_suite
-from superalign.researcher.tools import Toolbox, _round
+from superalign.researcher.tools import Toolbox, rounded
 
 
 def _summary(observation: dict[str, Any]) -> str:
@@ -69,7 +69,7 @@ class Researcher:
             if obs.data.get("tool") == "run_experiment" and obs.data.get("charged"):
                 tb.experiments_run += 1
                 args = obs.data["args"]
-                resolved = tb._resolve(args["method"], args.get("options", {}))
+                resolved = tb.resolve(args["method"], args.get("options", {}))
                 if not isinstance(resolved, dict):
                     score = score_suite(self.config.dev, self.config.dev_seeds, *resolved, self.store, tb.cache,
                                         label=args["method"])
@@ -87,7 +87,7 @@ class Researcher:
         ranked = sorted((s for s in tb.results if s.ok), key=lambda s: -s.pgr)
         return Context(tb.step, tb.budget_left, self.config.max_steps - tb.step, tb.describe(),
                        [e.line(200) for e in recent], [e.line(140) for e in retrieved],
-                       [{"method": s.method, "options": s.options, "dev_pgr": _round(s.pgr)} for s in ranked], last)
+                       [{"method": s.method, "options": s.options, "dev_pgr": rounded(s.pgr)} for s in ranked], last)
 
     def run(self) -> dict[str, Any]:
         tb, nb = self.toolbox, self.notebook
@@ -132,7 +132,7 @@ class Researcher:
             return json.loads(path.read_text())
         method, options = final["method"], final["options"]
         if method.startswith("mine:"):
-            file = self.toolbox._method_path(method.split(":", 1)[1])
+            file = self.toolbox.method_path(method.split(":", 1)[1])
             method, options = f"file:{file}", {"sha256": file_sha256(file), "options": options,
                                               "cpu_seconds": self.config.sandbox_cpu_seconds,
                                               "memory_mb": self.config.sandbox_memory_mb}

@@ -180,15 +180,15 @@ class Toolbox:
         source = inspect.getsource(inspect.getmodule(METHODS.get(args.method)))
         return {"ok": True, "source": source[:4000], "truncated": len(source) > 4000}
 
-    def _resolve(self, method: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]] | dict[str, Any]:
+    def resolve(self, method: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]] | dict[str, Any]:
         """A runnable (method name, options), or an error observation."""
         if method.startswith("mine:"):
             name = method.split(":", 1)[1]
-            path = self._method_path(name)
+            path = self.method_path(name)
             if path is None or not path.exists():
                 return {"ok": False, "error": f"no method file methods/{name}.py; write_method first"}
             sha = file_sha256(path)
-            if sha not in self._tested:
+            if sha not in self.tested:
                 return {"ok": False, "error": f"mine:{name} has not passed test_method in its current version"}
             return f"file:{path}", {"sha256": sha, "options": options,
                                     "cpu_seconds": self.config.sandbox_cpu_seconds,
@@ -205,7 +205,7 @@ class Toolbox:
             return {"ok": False, "error": "the run is finished"}
         if self.budget_left <= 0:
             return {"ok": False, "error": "the experiment budget is spent: finish with your best method"}
-        resolved = self._resolve(args.method, args.options)
+        resolved = self.resolve(args.method, args.options)
         if isinstance(resolved, dict):
             return resolved
         name, options = resolved
@@ -220,32 +220,32 @@ class Toolbox:
         for event in score.events:
             self.flag(event.get("kind", "sandbox"), event.get("detail", ""), f"sandbox ({args.method})")
         self.results.append(score)
-        return {"ok": score.ok, "method": args.method, "options": args.options, "dev_pgr": _round(score.pgr),
-                "interval": [_round(score.lo), _round(score.hi)], "per_setting": [
-                    {k: _round(v) for k, v in s.items() if k != "diagnostics"} for s in score.settings],
+        return {"ok": score.ok, "method": args.method, "options": args.options, "dev_pgr": rounded(score.pgr),
+                "interval": [rounded(score.lo), rounded(score.hi)], "per_setting": [
+                    {k: rounded(v) for k, v in s.items() if k != "diagnostics"} for s in score.settings],
                 "failed": score.failed[:3], "budget_left": self.budget_left}
 
     def read_results(self, _: NoArgs) -> dict[str, Any]:
         ranked = sorted(self.results, key=lambda s: -s.pgr if s.ok else math.inf)
-        return {"ok": True, "results": [{"method": s.method, "options": s.options, "dev_pgr": _round(s.pgr),
-                                         "interval": [_round(s.lo), _round(s.hi)]} for s in ranked],
+        return {"ok": True, "results": [{"method": s.method, "options": s.options, "dev_pgr": rounded(s.pgr),
+                                         "interval": [rounded(s.lo), rounded(s.hi)]} for s in ranked],
                 "budget_left": self.budget_left}
 
     def read_diagnostics(self, args: MethodArgs) -> dict[str, Any]:
         for score in reversed(self.results):
             if score.method == args.method and score.options == args.options:
                 return {"ok": True, "method": args.method, "options": args.options, "per_setting": [
-                    {"setting": s["setting"], **{k: _round(v) for k, v in s["diagnostics"].items()}}
+                    {"setting": s["setting"], **{k: rounded(v) for k, v in s["diagnostics"].items()}}
                     for s in score.settings]}
         return {"ok": False, "error": f"no experiment {args.method} {args.options} yet; run_experiment first"}
 
-    def _method_path(self, name: str) -> Path | None:
+    def method_path(self, name: str) -> Path | None:
         if not _NAME.match(name):
             return None
         return self.workspace / "methods" / f"{name}.py"
 
     def write_method(self, args: WriteMethodArgs) -> dict[str, Any]:
-        path = self._method_path(args.name)
+        path = self.method_path(args.name)
         if path is None:
             if "/" in args.name or ".." in args.name:
                 self.flag("write-outside", f"method name {args.name!r}", "write_method")
@@ -256,7 +256,7 @@ class Toolbox:
                 "next": "test_method"}
 
     @property
-    def _tested(self) -> set[str]:
+    def tested(self) -> set[str]:
         return {e.data["sha256"] for e in self.notebook.entries("observation")
                 if e.data.get("tool") == "test_method" and e.data.get("ok") and e.data.get("sha256")}
 
@@ -273,7 +273,7 @@ class Toolbox:
         return self._dev_arrays
 
     def test_method(self, args: TestMethodArgs) -> dict[str, Any]:
-        path = self._method_path(args.name)
+        path = self.method_path(args.name)
         if path is None or not path.exists():
             return {"ok": False, "error": f"no method file methods/{args.name}.py; write_method first"}
         arrays = dict(self.dev_arrays())
@@ -301,12 +301,15 @@ class Toolbox:
         return {"ok": True, "entries": [e.line(300) for e in self.notebook.search(args.query, args.k, exclude=current)]}
 
     def finish(self, args: FinishArgs) -> dict[str, Any]:
-        resolved = self._resolve(args.method, args.options)
+        resolved = self.resolve(args.method, args.options)
         if isinstance(resolved, dict):
             return resolved
         self.finished = {"method": args.method, "options": args.options, "rationale": args.rationale}
         return {"ok": True, "final": self.finished}
 
 
-def _round(value: Any) -> Any:
-    return round(value, 3) if isinstance(value, float) and not math.isnan(value) else (None if isinstance(value, float) else value)
+def rounded(value: Any) -> Any:
+    """Floats to 3 decimals for the agent's prompt, NaN as null (JSON has no NaN); anything else as it is."""
+    if not isinstance(value, float):
+        return value
+    return None if math.isnan(value) else round(value, 3)
