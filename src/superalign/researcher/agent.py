@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from superalign.errors import SuperalignError
-from superalign.io import file_sha256, write_json
+from superalign.io import write_json
 from superalign.models.cache import ActivationCache
 from superalign.runs.record import git_revision
 from superalign.runs.store import RunStore
@@ -131,11 +131,11 @@ class Researcher:
         if path.exists():
             return json.loads(path.read_text())
         method, options = final["method"], final["options"]
-        if method.startswith("mine:"):
-            file = self.toolbox.method_path(method.split(":", 1)[1])
-            method, options = f"file:{file}", {"sha256": file_sha256(file), "options": options,
-                                              "cpu_seconds": self.config.sandbox_cpu_seconds,
-                                              "memory_mb": self.config.sandbox_memory_mb}
+        if method.startswith("mine:"):  # the agent's own file, as the tools run it (hash, sandbox limits)
+            resolved = self.toolbox.resolve(method, options)
+            if isinstance(resolved, dict):  # cannot happen for a choice the tools accepted; say so if it does
+                raise SuperalignError(f"final method {method!r} cannot be evaluated: {resolved['error']}")
+            method, options = resolved
         dev = next((s for s in reversed(self.toolbox.results) if s.method == final["method"]
                     and s.options == final["options"]), None)
         result = {"kind": "agent", "policy": self.policy.name, "seed": self.seed, "final": final,

@@ -280,9 +280,7 @@ class Toolbox:
         k = arrays.pop("n_classes")
         sha = file_sha256(path)
         run = run_method_file(path, arrays, k, 0, args.options, contract=True, protected=[str(home())],
-                              limits=Limits(cpu_seconds=self.config.sandbox_cpu_seconds,
-                                            memory_mb=self.config.sandbox_memory_mb,
-                                            wall_seconds=self.config.sandbox_cpu_seconds * 2 + 30))
+                              limits=Limits.for_cpu(self.config.sandbox_cpu_seconds, self.config.sandbox_memory_mb))
         for event in run.events:
             self.flag(event.get("kind", "sandbox"), event.get("detail", ""), f"sandbox (test_method {args.name})")
         out = {"ok": run.ok, "tool": "test_method", "name": args.name, "sha256": sha,

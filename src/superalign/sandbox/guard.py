@@ -12,10 +12,9 @@ import argparse
 import json
 import os
 import runpy
-import socket
 import sys
 
-from superalign.sandbox.policy import check
+from superalign.sandbox.policy import check, under
 
 _MAX_EVENTS = 200
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -48,7 +47,7 @@ def install(events_fd: int, workspace: str, read_roots: list[str], protected: li
             return None
         path = os.fsdecode(path)
         kind = check(path, write, workspace, read_roots, protected)
-        if kind == "write-outside" and any(os.path.realpath(path).startswith(r.rstrip("/") + "/") for r in read_roots):
+        if kind == "write-outside" and any(under(os.path.realpath(path), r) for r in read_roots):
             kind = "tamper"  # writing the interpreter's packages: superalign, its evaluator, the libraries
         return kind
 
@@ -66,9 +65,7 @@ def install(events_fd: int, workspace: str, read_roots: list[str], protected: li
                     report(kind, event, os.fsdecode(args[i]))
         elif event == "os.symlink":
             report("write-outside", event, f"{args[0]} -> {args[1]}")  # a link is a way out of the workspace
-        elif event.startswith(_NETWORK_EVENTS):
-            if event == "socket.__new__" and len(args) > 1 and args[1] == socket.AF_UNIX:
-                pass  # still refused below: a local socket reaches servers on the host
+        elif event.startswith(_NETWORK_EVENTS):  # every socket, local ones too: they reach servers on the host
             report("network", event, repr(args[1:3] if event == "socket.__new__" else args[:2]))
         elif event.startswith(_PROCESS_EVENTS):
             report("process", event, repr(args[:2])[:200])

@@ -47,7 +47,7 @@ class Policy:
         return args
 
 
-def _under(path: str, root: str) -> bool:
+def under(path: str, root: str) -> bool:
     root = root.rstrip("/") or "/"
     return path == root or path.startswith(root + "/")
 
@@ -55,9 +55,9 @@ def _under(path: str, root: str) -> bool:
 def check(path: str, write: bool, workspace: str, read_roots: list[str], protected: list[str]) -> str | None:
     """None if allowed, else the kind of the violation: 'write-outside', 'protected', 'data', 'read-outside'."""
     real = os.path.realpath(path)
-    if _under(real, workspace):  # first: a run's workspace usually sits inside the protected superalign home
+    if under(real, workspace):  # first: a run's workspace usually sits inside the protected superalign home
         return None
-    if any(_under(real, p) for p in protected):
+    if any(under(real, p) for p in protected):
         return "protected"
     if write:
         return None if real == "/dev/null" else "write-outside"
@@ -65,6 +65,6 @@ def check(path: str, write: bool, workspace: str, read_roots: list[str], protect
         return None
     if real.endswith(DATA_SUFFIXES):
         return "data"
-    if any(_under(real, r) for r in read_roots) or any(_under(real, s) for s in SYSTEM_READS):
+    if any(under(real, r) for r in read_roots) or any(under(real, s) for s in SYSTEM_READS):
         return None
     return "read-outside"

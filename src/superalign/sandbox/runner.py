@@ -27,6 +27,11 @@ class Limits:
     file_mb: int = 64  # largest file the code may write
     wall_seconds: float = 120.0
 
+    @classmethod
+    def for_cpu(cls, cpu_seconds: int, memory_mb: int) -> "Limits":
+        """A CPU budget with a wall clock that leaves room for start-up and waiting on the other core."""
+        return cls(cpu_seconds=cpu_seconds, memory_mb=memory_mb, wall_seconds=cpu_seconds * 2 + 30)
+
 
 @dataclass
 class SandboxResult:
@@ -102,7 +107,6 @@ def run_python(script: Path, policy: Policy, args: list[str] | None = None, limi
     reader = threading.Thread(target=collect, daemon=True)
     reader.start()
     start = time.perf_counter()
-    # The guard needs superalign itself: its source folder is readable (never writable) like the libraries.
     env = clean_environment(workspace)
     try:
         process = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -64,8 +64,7 @@ def sandboxed_method(path: str) -> type[Method]:
             arrays = {"transfer_x": self.transfer_.features, "transfer_weak": self.transfer_.weak_probs,
                       "val_x": self.val_.features, "val_weak": self.val_.weak_probs, "query_x": split.features}
             run = run_method_file(self.file, arrays, self.context.n_classes, self.context.seed, cfg.options,
-                                  limits=Limits(cpu_seconds=cfg.cpu_seconds, memory_mb=cfg.memory_mb,
-                                                wall_seconds=cfg.cpu_seconds * 2 + 30),
+                                  limits=Limits.for_cpu(cfg.cpu_seconds, cfg.memory_mb),
                                   protected=[str(home())], sha256=cfg.sha256)
             self.events_ += run.events
             if not run.ok:
