@@ -1,8 +1,11 @@
 """The language-model ladder's throughput, ours against what a user would otherwise run, in one process:
 
-1. llama.cpp in process (superalign's `LlamaCppChat`) against llama.cpp's OpenAI-compatible server
-   (`python -m llama_cpp.server`, from the same llama-cpp-python build) on the same GGUF: prompt tokens/s
-   (a one-token completion of a ~300-token prompt) and generated tokens/s (64 tokens, greedy).
+1. llama.cpp in process (superalign's `LlamaCppChat`, the path every protocol uses: chat template, greedy,
+   each generated token's top-10 log-probs) against llama.cpp's OpenAI-compatible server (`python -m
+   llama_cpp.server`, from the same llama-cpp-python build) on the same GGUF and messages, without log-probs
+   (what a user would otherwise run): prompt tokens/s (a one-token reply to a ~300-token prompt) and generated
+   tokens/s (64 tokens). Also the server asked for top-10 log-probs, and llama-cpp-python's own chat completion
+   in process with them (what superalign called before it had its own decoding loop).
 2. Items/min of a log-prob judgement (is an arithmetic claim true? from the next-token log-probs).
 3. Hidden-state featurizing of 256 arithmetic claims as the ladder reads them (chat template, last layer, last
    token): superalign's encoder (the template's head computed once and shared, bf16 where the CPU runs it
@@ -43,16 +46,29 @@ def _fresh_prompt() -> str:
     return f"Run {time.perf_counter_ns()}. {PROMPT}"
 
 
+def _messages() -> list[dict]:
+    return [{"role": "user", "content": _fresh_prompt()}]
+
+
 def timed_in_process(chat: LlamaCppChat, max_tokens: int) -> tuple[float, int, int]:
-    llama = chat.llama
     start = time.perf_counter()
-    out = llama.create_completion(_fresh_prompt(), max_tokens=max_tokens, temperature=0.0)
+    out = chat._generate_sync(_messages(), max_tokens, 0.0)
+    return time.perf_counter() - start, out.prompt_tokens, max(out.completion_tokens, 1)
+
+
+def timed_library_completion(chat: LlamaCppChat, max_tokens: int) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    out = chat.llama.create_chat_completion(messages=_messages(), max_tokens=max_tokens, temperature=0.0,
+                                            logprobs=True, top_logprobs=10)
     return time.perf_counter() - start, out["usage"]["prompt_tokens"], out["usage"]["completion_tokens"]
 
 
-def timed_server(url: str, max_tokens: int) -> tuple[float, int, int]:
-    body = json.dumps({"prompt": _fresh_prompt(), "max_tokens": max_tokens, "temperature": 0.0}).encode()
-    request = urllib.request.Request(url + "/v1/completions", body, {"Content-Type": "application/json"})
+def timed_server(url: str, max_tokens: int, logprobs: bool = False) -> tuple[float, int, int]:
+    body = {"messages": _messages(), "max_tokens": max_tokens, "temperature": 0.0}
+    if logprobs:
+        body.update(logprobs=True, top_logprobs=10)
+    request = urllib.request.Request(url + "/v1/chat/completions", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
     start = time.perf_counter()
     with urllib.request.urlopen(request, timeout=600) as response:
         out = json.loads(response.read())
@@ -150,11 +166,15 @@ def main() -> None:
     proc, url = start_server(path, threads)
     try:
         ours, server = interleaved(lambda k: timed_in_process(chat, k), lambda k: timed_server(url, k))
+        library, server_lp = interleaved(lambda k: timed_library_completion(chat, k),
+                                         lambda k: timed_server(url, k, logprobs=True), repeats=2)
     finally:
         proc.kill()
-    print(f"{args.model} on {threads} threads")
+    print(f"{args.model} on {threads} threads; superalign with top-10 log-probs, the server without")
     print(f"prompt tokens/s     in process {ours[0]:7.1f}   llama.cpp server {server[0]:7.1f}   ratio {ours[0] / server[0]:.2f}")
     print(f"generated tokens/s  in process {ours[1]:7.1f}   llama.cpp server {server[1]:7.1f}   ratio {ours[1] / server[1]:.2f}")
+    print(f"with top-10 log-probs: llama-cpp-python's chat completion in process {library[1]:.1f} generated tokens/s, "
+          f"the server {server_lp[1]:.1f}; superalign's loop {ours[1] / library[1]:.1f}x the former")
     rate, accuracy = judge_items_per_minute(chat)
     print(f"log-prob judgement (arithmetic claim true?): {rate:.0f} items/min, accuracy {accuracy:.2f} on 20 items")
     del chat

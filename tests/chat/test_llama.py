@@ -90,3 +90,34 @@ def test_next_token_log_probs_of_answer_letters_and_answer_texts(qwen):
     backend.llama.reset()  # nothing to reuse: the same numbers from a fresh evaluation
     again = backend.answer_logprobs(question, "", ["15", "12"])
     assert again == pytest.approx(texts, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_own_decoding_loop_matches_the_library_and_never_reads_missing_logits(qwen):
+    """superalign decodes with its own loop (llama-cpp-python's completion sorts the whole vocabulary in Python
+    for every token's log-probs): from a fresh state, greedy text and log-probs are the library's. Generation
+    evaluates the prompt without logits; a cloze score read afterwards over the same prefix must not read those
+    missing rows (poisoned with NaN here). llama.cpp's logits themselves move by up to ~0.4 nats with how a
+    sequence is split into batches, so the reused and the fresh score agree to that, not exactly."""
+    import numpy as np
+
+    backend = qwen.backend
+    llama = backend.llama
+    messages = [{"role": "user", "content": "Name three colours, comma separated."}]
+    llama.reset()
+    theirs = llama.create_chat_completion(messages=messages, max_tokens=12, temperature=0.0, logprobs=True,
+                                          top_logprobs=5)
+    llama.reset()
+    ours = backend._generate_sync(messages, 12, 0.0)
+    assert ours.text == theirs["choices"][0]["message"]["content"].strip()
+    library = [t["logprob"] for t in theirs["choices"][0]["logprobs"]["content"]]
+    assert ours.logprobs == pytest.approx(library, abs=1e-4)
+    # a cloze prompt that ends inside the generation's prompt: the rows it needs were evaluated without logits
+    prompt = backend._formatter(messages=messages).prompt.removesuffix("assistant\n")
+    answers = ["assistant\nRed, green", "assistant\nSeven"]
+    llama.scores[:200] = np.nan
+    backend._generate_sync(messages, 12, 0.0)
+    after_generation = backend.loglikelihoods(prompt, answers)
+    assert np.isfinite(after_generation).all() and after_generation[0] > after_generation[1] + 3
+    llama.reset()
+    assert backend.loglikelihoods(prompt, answers) == pytest.approx(after_generation, abs=0.5)
