@@ -15,9 +15,11 @@ Protocols, all on the same items so that differences are paired:
 Consultancy and both debates share their arguments (the same prompt, so the request cache serves them): the
 expensive part, 2 arguments per item by the 1.5B model, is generated once.
 
-    python examples/oversight_ladder.py [--n 200] [--judge qwen-0.5b] [--debater qwen-1.5b]
+    python examples/oversight_ladder.py [--n 200] [--step 50] [--out FILE.md] [--judge qwen-0.5b] [--debater qwen-1.5b]
 
-Prints a Markdown table: accuracy of the order-averaged log-prob signal with a 95% bootstrap interval over
+Every request goes through the request cache, so an interrupted run resumes where it stopped; `--step` grows
+the item set in steps (the first 50 items, then 100, ...), printing (and writing to `--out`) the table at each
+step, so that a long run on a CPU has a readable interim result. Prints a Markdown table: accuracy of the order-averaged log-prob signal with a 95% bootstrap interval over
 items, AUROC, mean position bias, held-out ECE, and the paired difference to direct judging.
 """
 
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from superalign.chat.client import get_chat_model
+from superalign.io import atomic_path
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import paired_difference, run_protocol
@@ -45,39 +49,53 @@ def _paired(a: list[Transcript], b: list[Transcript]) -> str:
     return f"{d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--judge", default="qwen-0.5b")
-    parser.add_argument("--debater", default="qwen-1.5b")
-    args = parser.parse_args()
-    items = load_items("bbc-cloze?max_chars=900", args.n)
-    judge, debater = get_chat_model(args.judge), get_chat_model(args.debater)
-    rows, transcripts = [], {}
-    for label, protocol, settings in RUNS:
-        clients = {"judge": judge, "debater_a": debater, "debater_b": debater, "consultant": debater}
-        start = time.perf_counter()
-        record = run_protocol(protocol, items, clients, settings, item_set="bbc-cloze?max_chars=900")
-        seconds = time.perf_counter() - start
-        transcripts[label] = [Transcript(**t) for t in record["result"]["transcripts"]]
-        m, lp = record["result"]["metrics"], record["result"]["metrics"]["logprob"]
-        rows.append((label, m, lp, seconds))
-        print(f"{label}: {lp['accuracy']:.3f} ({seconds:.0f} s)", flush=True)
-    print(f"\n{args.n} bbc-cloze items; judge {args.judge} (cloze log-probs, both answer orders), "
-          f"debaters {args.debater}\n")
-    print("| protocol | judge accuracy [95% CI] | AUROC | position bias | held-out ECE | vs direct [95% CI] | "
-          "quotes verified / not | seconds |")
-    print("|---|---|---|---|---|---|---|---|")
+def table(n: int, judge: str, debater: str, rows, transcripts) -> str:
+    lines = [f"{n} bbc-cloze items; judge {judge} (cloze log-probs, both answer orders), debaters {debater}", "",
+             "| protocol | judge accuracy [95% CI] | AUROC | position bias | held-out ECE | vs direct [95% CI] | "
+             "quotes verified / not | seconds |", "|---|---|---|---|---|---|---|---|"]
     for label, m, lp, seconds in rows:
         diff = "-" if label == "direct" else _paired(transcripts[label], transcripts["direct"])
         quotes = f"{m['quotes_verified']} / {m['quotes_unverified']}" if label != "debate, quotes unchecked" else "not checked"
         if label.startswith("direct"):
             quotes = "-"
-        print(f"| {label} | {lp['accuracy']:.3f} [{lp['accuracy_lo']:.3f}, {lp['accuracy_hi']:.3f}] | "
-              f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {lp.get('ece', float('nan')):.3f} | {diff} | {quotes} | "
-              f"{seconds:.0f} |")
-    print(f"\ndebate - consultancy: {_paired(transcripts['debate'], transcripts['consultancy'])}")
-    print(f"debate - debate with quotes unchecked: {_paired(transcripts['debate'], transcripts['debate, quotes unchecked'])}")
+        lines.append(f"| {label} | {lp['accuracy']:.3f} [{lp['accuracy_lo']:.3f}, {lp['accuracy_hi']:.3f}] | "
+                     f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {lp.get('ece', float('nan')):.3f} | {diff} | {quotes} | "
+                     f"{seconds:.0f} |")
+    lines += ["", f"debate - consultancy: {_paired(transcripts['debate'], transcripts['consultancy'])}",
+              f"debate - debate with quotes unchecked: "
+              f"{_paired(transcripts['debate'], transcripts['debate, quotes unchecked'])}",
+              "(seconds: this step's compute; requests answered by the cache cost nothing)"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--step", type=int, default=0, help="grow the item set in steps of this size (0: all at once)")
+    parser.add_argument("--out", default=None, help="also write each step's table to this Markdown file")
+    parser.add_argument("--judge", default="qwen-0.5b")
+    parser.add_argument("--debater", default="qwen-1.5b")
+    args = parser.parse_args()
+    all_items = load_items("bbc-cloze?max_chars=900", args.n)
+    judge, debater = get_chat_model(args.judge), get_chat_model(args.debater)
+    clients = {"judge": judge, "debater_a": debater, "debater_b": debater, "consultant": debater}
+    sizes = list(range(args.step, args.n, args.step)) + [args.n] if args.step else [args.n]
+    for n in sizes:
+        items = all_items[:n]
+        rows, transcripts = [], {}
+        for label, protocol, settings in RUNS:
+            start = time.perf_counter()
+            record = run_protocol(protocol, items, clients, settings, item_set="bbc-cloze?max_chars=900")
+            seconds = time.perf_counter() - start
+            transcripts[label] = [Transcript(**t) for t in record["result"]["transcripts"]]
+            m, lp = record["result"]["metrics"], record["result"]["metrics"]["logprob"]
+            rows.append((label, m, lp, seconds))
+            print(f"{n} items, {label}: {lp['accuracy']:.3f} ({seconds:.0f} s)", flush=True)
+        text = table(n, args.judge, args.debater, rows, transcripts)
+        print("\n" + text + "\n", flush=True)
+        if args.out:
+            with atomic_path(Path(args.out)) as tmp:
+                tmp.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -301,6 +301,8 @@ class ChatClient:
                    "temperature": temperature}
         if sample:  # only then: keys of single requests stay as they were
             request["sample"] = sample
+        if temperature > 0 and getattr(self.backend, "sampler", None):  # draws from another sampler are other draws
+            request["sampler"] = self.backend.sampler
         key = stable_hash(request, length=32)
         seeded = {"seed": sample} if sample else {}
         if self.cache is not None and (hit := self.cache.get(key)) is not None:

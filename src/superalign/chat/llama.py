@@ -19,8 +19,15 @@ from superalign.chat.client import CHAT_MODELS, ChatBackend, ChatResponse, Messa
 from superalign.errors import MissingDependencyError
 
 
+# One llama.cpp computation at a time in this process, across models: each already uses every thread, and two
+# (a judge and a debater, say) running at once on the same cores spin against each other at their barriers.
+_COMPUTE = threading.Lock()
+
+
 class LlamaCppChat(ChatBackend):
     """A GGUF model run by llama.cpp in this process (greedy when temperature is 0)."""
+
+    sampler = "plain-temperature"  # in sampled requests' cache keys (llama-cpp-python's top-k/top-p chain before)
 
     def __init__(self, name: str, locate: Callable[[], Path], n_ctx: int = 2048, top_logprobs: int = 10,
                  seed: int = 0):
@@ -29,7 +36,7 @@ class LlamaCppChat(ChatBackend):
         self.n_ctx = n_ctx
         self.top_logprobs = top_logprobs
         self.seed = seed
-        self._lock = threading.Lock()  # one llama.cpp context: one request at a time
+        self._lock = _COMPUTE
         self._scores_from = 0  # llama.scores holds valid logits for positions [_scores_from, n_tokens)
 
     @cached_property
