@@ -1,10 +1,15 @@
-"""Oversight throughput: items per minute, cold and from the request cache.
+"""Oversight throughput: items per minute, cold and from the request cache, for the two paths the ladder uses.
 
-Each item's evidence is gathered once and judged in both answer orders. Cold: an empty request cache. Warm:
-the same protocol again with the same cache (and a fresh run store, so nothing is read from earlier records).
-Usage: python benchmarks/oversight.py [--n 4] [--protocol debate] [--model smollm2] [--judge MODEL]
-       [--task bbc-topics] [--judge-mode generate|logprob|cloze]
-The log-prob judge with scripted debaters: --task facts --model scripted:fabricate --judge qwen-0.5b --judge-mode cloze
+1. The log-prob judge alone: scripted debaters (no model) on `facts`, Qwen-0.5B scoring each answer's text
+   (cloze) in both answer orders, one debate round.
+2. Debate with real models: Qwen-1.5B debaters reading a BBC article (`bbc-cloze`), one simultaneous round,
+   the Qwen-0.5B cloze judge, unverified quotes removed (the ladder's settings, examples/oversight_ladder.py).
+
+Each item's evidence is gathered once and judged in both answer orders. Cold: an empty request cache (the
+models loaded beforehand, so load time is not counted). Warm: the same run again with the same cache and a
+fresh run store, so nothing is read from an earlier record.
+
+Usage: python benchmarks/oversight.py [--n 4] [--only judge|debate]
 """
 
 from __future__ import annotations
@@ -20,36 +25,42 @@ from superalign.oversight.protocols import ROLES, Settings
 from superalign.oversight.runner import run_protocol
 from superalign.runs.store import RunStore
 
+LADDER = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b"), "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b")}
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=4)
-    parser.add_argument("--protocol", default="debate")
-    parser.add_argument("--model", default="smollm2", help="the strong side (and the judge unless --judge)")
-    parser.add_argument("--judge", default=None)
-    parser.add_argument("--task", default="bbc-topics")
-    parser.add_argument("--judge-mode", default="generate")
-    args = parser.parse_args()
-    items = load_items(args.task, args.n)
-    backend = CHAT_MODELS.get(args.model)()
-    judge_backend = CHAT_MODELS.get(args.judge)() if args.judge else backend
+
+def bench(name: str, n: int) -> None:
+    task, debater_name, judge_name = CASES[name]
+    items = load_items(task, n)
+    debater, judge_backend = CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
+    for backend in (debater, judge_backend):
+        if hasattr(backend, "llama"):
+            backend.llama  # load before timing
     with tempfile.TemporaryDirectory() as tmp:
         cache = RequestCache(Path(tmp) / "cache.sqlite")
         times = []
         for label in ("cold", "warm"):
-            client, judge = ChatClient(backend, cache=cache), ChatClient(judge_backend, cache=cache)
-            clients = {role: judge if role == "judge" else client for role in ROLES[args.protocol]}
+            client, judge = ChatClient(debater, cache=cache), ChatClient(judge_backend, cache=cache)
+            clients = {role: judge if role == "judge" else client for role in ROLES["debate"]}
             start = time.perf_counter()
-            run_protocol(args.protocol, items, clients, Settings(rounds=1, judge_mode=args.judge_mode),
-                         item_set=args.task, store=RunStore(Path(tmp) / f"{label}.sqlite"))
+            run_protocol("debate", items, clients, Settings(**LADDER), item_set=task,
+                         store=RunStore(Path(tmp) / f"{label}.sqlite"))
             seconds = time.perf_counter() - start
             times.append(seconds)
-            requests = client.usage.requests + (judge.usage.requests if judge is not client else 0)
-            cached = client.usage.cached + (judge.usage.cached if judge is not client else 0)
-            print(f"{label}: {len(items)} items ({2 * len(items)} transcripts) in {seconds:.1f}s = "
-                  f"{60 * len(items) / seconds:.1f} items/min; requests {requests}, from cache {cached}")
-    print(f"protocol {args.protocol}, strong {args.model}, judge {args.judge or args.model} ({args.judge_mode}): "
-          f"the request cache makes a re-run {times[0] / times[1]:.0f}x faster")
+            print(f"{name} ({task}, debaters {debater_name}, judge {judge_name} cloze) {label}: {n} items "
+                  f"({2 * n} judged orders) in {seconds:.1f} s = {60 * n / seconds:.1f} items/min; requests "
+                  f"{client.usage.requests + judge.usage.requests}, from cache {client.usage.cached + judge.usage.cached}")
+    print(f"{name}: 200 items would take {200 * times[0] / n / 60:.0f} min cold; a re-run is "
+          f"{times[0] / times[1]:.0f}x faster from the cache")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=4)
+    parser.add_argument("--only", choices=sorted(CASES), default=None)
+    args = parser.parse_args()
+    for name in [args.only] if args.only else list(CASES):
+        bench(name, args.n)
 
 
 if __name__ == "__main__":
