@@ -64,8 +64,8 @@ class LlamaCppChat(ChatBackend):
 
     def _generate_sync(self, messages: list[Message], max_tokens: int, temperature: float,
                        seed: int | None = None) -> ChatResponse:
-        formatted = self._formatter(messages=messages)
         with self._lock:
+            formatted = self._formatter(messages=messages)
             prompt = self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
             rng = np.random.default_rng([self.seed, 0 if seed is None else seed])
             tokens, logprobs, top = self._decode(prompt, max_tokens, temperature, rng)
@@ -78,7 +78,7 @@ class LlamaCppChat(ChatBackend):
         """Greedy (temperature 0) or plain temperature sampling, as the transformers backend, with each generated
         token's log-prob and the top log-probs. Our own loop rather than llama-cpp-python's completion: its
         log-probs log-softmax every prompt position and sort the whole vocabulary in Python for every generated
-        token (about 7x the generation time for 64 tokens of Qwen-0.5B), and it keeps the logits of every
+        token (a tenth of the generation speed; benchmarks/llm.py), and it keeps the logits of every
         prompt position, which generation never reads."""
         from llama_cpp import llama_vocab_is_eog
 
