@@ -87,9 +87,7 @@ class LlamaCppChat(ChatBackend):
         self._evaluate(prompt, logits_from=len(prompt) - 1)
         tokens, logprobs, top = [], [], []
         for _ in range(max(max_tokens, 0)):
-            logits = np.asarray(llama.scores[llama.n_tokens - 1], dtype=np.float64)
-            row = logits - logits.max()
-            row -= np.log(np.exp(row).sum())
+            row = self._logprob_rows(llama.n_tokens - 1, llama.n_tokens)[0]
             if temperature > 0:
                 p = np.exp((row - row.max()) / temperature)
                 token = int(rng.choice(len(p), p=p / p.sum()))
