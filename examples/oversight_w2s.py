@@ -1,39 +1,55 @@
-"""Oversight x W2SG with the packaged SmolLM2 (served by llama.cpp when available): students trained on weak
-labels from the weak classifier, the unassisted judge, and the debate-assisted judge. Prints Markdown.
-    python examples/oversight_w2s.py [--n 40]
+"""Oversight x W2SG on the language-model ladder (needs the LLM extra: make llm): W2S runs identical but for
+where their weak labels come from, each a record of the run store.
+
+  weak classifier                 a logistic head on MiniLM-L3 features, trained on weak_train
+  judge, direct                   Qwen-0.5B (cloze log-probs, both answer orders) without the text
+  judge, debate                   the same judge reading two Qwen-1.5B debaters who read the text
+  judge, direct (reads the text)  the judge reading the text itself: its own ceiling
+
+Every text of every split is judged (weak_train calibrates the judge; transfer and val are the student's
+labels; test gives the supervisor's own accuracy, the "weak" of PGR). The student is an mpnet logistic head.
+
+    python examples/oversight_w2s.py [--sizes 40,100,20,100] [--protocol direct --protocol debate] [--out FILE.md]
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from superalign.chat.client import get_chat_model
-from superalign.oversight.protocols import Settings
-from superalign.oversight.w2s import compare_label_sources
-
-from oversight_table import start_server  # same folder
+from superalign.data.task import SplitSizes
+from superalign.io import atomic_path
+from superalign.oversight.w2s import compare_label_sources, label_source_configs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--task", default="bbc-business-vs-tech")
+    parser.add_argument("--sizes", default="40,100,20,100", help="weak_train,transfer,val,test")
+    parser.add_argument("--protocol", action="append", default=None)
+    parser.add_argument("--judge", default="qwen-0.5b")
+    parser.add_argument("--debater", default="qwen-1.5b")
+    parser.add_argument("--max-chars", type=int, default=900)
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    proc, model = start_server()
-    try:
-        client = get_chat_model(model, concurrency=1)
-        report = compare_label_sources(args.task, "minilm-l3", "mpnet", client, client, n_items=args.n,
-                                       settings=Settings(rounds=1))
-    finally:
-        if proc is not None:
-            proc.terminate()
-    print(f"{args.task}, {report['n_items']} transfer examples labelled by each source; weak classifier test acc "
-          f"{report['weak_acc']:.3f}, ceiling (same examples, ground truth) {report['ceiling_acc']:.3f}; "
-          f"unparseable verdicts {report['unparseable']}\n")
-    print("| label source | label accuracy | student test acc | PGR |")
-    print("|---|---|---|---|")
-    for name, r in report["sources"].items():
-        print(f"| {name} | {r['label_accuracy']:.3f} | {r['student_acc']:.3f} | {r['pgr']:+.2f} |")
+    sizes = SplitSizes(**dict(zip(("weak_train", "transfer", "val", "test"), map(float, args.sizes.split(",")))))
+    configs = label_source_configs(args.task, "minilm-l3", "mpnet", args.judge, args.debater,
+                                   tuple(args.protocol or ("direct", "debate")), judge_reads_text=True,
+                                   splits=sizes, max_chars=args.max_chars)
+    rows = compare_label_sources(configs)
+    n = rows[0]["n"]
+    lines = [f"{args.task}: {n['weak_train']} weak_train, {n['transfer']} transfer, {n['val']} val, {n['test']} test "
+             f"examples; judge {args.judge}, debaters {args.debater}; student mpnet (logistic head)", "",
+             "| label source | label accuracy (transfer) | weak test acc | student test acc | ceiling | PGR |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['source']} | {r['label_accuracy']:.3f} | {r['weak']:.3f} | {r['student']:.3f} | "
+                     f"{r['ceiling']:.3f} | {r['pgr']:+.2f} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with atomic_path(Path(args.out)) as tmp:
+            tmp.write_text(text + "\n")
 
 
 if __name__ == "__main__":

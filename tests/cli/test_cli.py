@@ -161,6 +161,26 @@ def test_oversight_run_with_scripted_debaters_and_a_logprob_judge(runs_dir):
     assert bad_style.returncode == 2 and "use one of fabricate" in bad_style.stderr
 
 
+def test_oversight_w2s_and_run_with_a_judge_supervisor(runs_dir):
+    """Plumbing (the mock judge's log-probs carry no signal): the comparison and a single run with a judge as
+    the weak supervisor go through the W2S pipeline and its store."""
+    common = ["--weak", "minilm-l3", "--strong", "minilm-l6", "--task", "bbc-business-vs-tech"]
+    result = invoke(["oversight", "w2s", *common, "--judge", "mock", "--protocol", "direct",
+                     "--sizes", "40,120,30,80", "--max-chars", "200"])
+    assert result.exit_code == 0, result.output
+    assert "weak classifier" in result.output and "judge, direct" in result.output and "120 transfer" in result.output
+    single = invoke(["run", *common, "--method", "naive", "--seeds", "1", "--sizes", "40,120,30,80",
+                     "--supervisor", "judge", "--supervisor-option", "protocol=direct",
+                     "--supervisor-option", "judge=mock", "--supervisor-option", "debater=qwen-1.5b",
+                     "--supervisor-option", "max_chars=200"])
+    assert single.exit_code == 0, single.output
+    from superalign.runs.store import RunStore
+
+    assert RunStore().count() == 2  # the single run is the comparison's judge row, read from the store
+    bad = _cli("run", *common, "--supervisor", "judge", "--supervisor-option", "protocl=direct")
+    assert bad.returncode == 2 and "protocl" in bad.stderr and bad.stderr.count("\n") == 1
+
+
 def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_path):
     import os
 

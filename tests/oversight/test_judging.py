@@ -1,7 +1,6 @@
 """Log-prob judging, swap at judging time, the facts task and scripted debaters; then the real 0.5B judge."""
 
 import asyncio
-import math
 
 import numpy as np
 import pytest
@@ -181,19 +180,6 @@ def test_best_of_n_with_logprobs_keeps_the_draft_the_judge_rates_highest(runs_di
                "judge": rater, "preference": rater}
     evidence = asyncio.run(debate(item, clients, Settings(rounds=1, best_of_n=3, judge_mode="logprob")))
     assert "<v_quote>" in evidence.turns[0].content  # draft 2 of 3, the only one with a verified quote
-
-
-def test_logprob_verdicts_become_order_averaged_soft_labels():
-    from superalign.oversight.w2s import verdict_labels
-
-    def t(item, swapped, z, shown):
-        return {"item_id": item, "swapped": swapped, "log_odds": z, "answers_shown": shown, "verdict": 0}
-
-    # Item x: z0 = 3 (A = "sport" shown first), z1 = 1 (A = "tech"): s = 1 for "sport", bias 2 cancels.
-    record = {"config": {"n_items": 1}, "result": {"transcripts": [t("x", False, 3.0, ("sport", "tech")),
-                                                                   t("x", True, 1.0, ("tech", "sport"))]}}
-    labels, unparseable = verdict_labels(record, ["tech", "sport"])
-    assert unparseable == 0 and labels[0, 1] == pytest.approx(1 / (1 + math.exp(-1.0)))
 
 
 def test_paired_difference_on_logprob_signals_resamples_items():

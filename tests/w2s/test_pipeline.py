@@ -141,3 +141,18 @@ def test_yaml_config_expands_to_a_grid(tmp_path):
 
     with pytest.raises(SuperalignError, match=r"exp.yaml:\d+:\d+: invalid YAML"):
         runner.configs_from_yaml(path)
+
+
+def test_the_supervisor_field_keeps_every_earlier_run_key_and_names_fail_fast():
+    """Keys computed by the code before the `supervisor` field existed (so the store's earlier runs are found)."""
+    assert ExperimentConfig().config_hash() == "051cb2b0a5e979d0"
+    assert ExperimentConfig(task="digits", weak="pca:4", strong="raw", method="aux-conf",
+                            seed=3).config_hash() == "1120ac260281e0c2"
+    judged = ExperimentConfig(supervisor="judge", supervisor_options={"protocol": "debate"})
+    assert judged.config_hash() != ExperimentConfig().config_hash()
+    from superalign.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="did you mean 'judge'"):
+        runner.validate_names([CONFIG.model_copy(update={"supervisor": "judgee"})])
+    record = run_experiment(CONFIG.model_copy(update={"max_examples": 200}))
+    assert record["supervisor"] == {"name": "classifier", "reads": "weak_train ground truth"}

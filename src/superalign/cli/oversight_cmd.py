@@ -107,21 +107,29 @@ def results() -> None:
 @app.command("w2s")
 def w2s(
     task: Annotated[str, typer.Option(help="binary task")] = "bbc-business-vs-tech",
-    weak: Annotated[str, typer.Option(help="weak classifier encoder")] = "minilm-l3",
+    weak: Annotated[str, typer.Option(help="the weak classifier's encoder (the first label source)")] = "minilm-l3",
     strong: Annotated[str, typer.Option(help="student encoder")] = "mpnet",
-    n: Annotated[int, typer.Option(help="transfer examples labelled by each source")] = 16,
-    debater: Annotated[str, typer.Option(help="debater model")] = "smollm2",
-    judge: Annotated[str, typer.Option(help="judge model")] = "smollm2",
+    protocol: Annotated[list[str], typer.Option(help="judge protocols to compare (direct, consultancy, debate)")] = ["direct", "debate"],
+    judge_reads_text: Annotated[bool, typer.Option(help="also the judge reading each text itself (its ceiling)")] = False,
+    debater: Annotated[str, typer.Option(help="debater / consultant model (reads the text)")] = "qwen-1.5b",
+    judge: Annotated[str, typer.Option(help="judge model (cloze log-probs)")] = "qwen-0.5b",
+    sizes: Annotated[str, typer.Option(help="split sizes weak_train,transfer,val,test; every text is judged")] = "40,100,20,100",
+    max_chars: Annotated[int, typer.Option(help="each text is cut to this many characters")] = 900,
     seed: Annotated[int, typer.Option(help="seed")] = 0,
 ) -> None:
-    """Students trained on labels from the weak classifier, the unassisted judge and the debate-assisted judge."""
-    from superalign.oversight.w2s import compare_label_sources
+    """W2S runs identical but for the weak labels' source: the weak classifier, or a judge under each protocol."""
+    from superalign.cli.run_cmd import _sizes
+    from superalign.oversight.w2s import compare_label_sources, label_source_configs
 
-    report = compare_label_sources(task, weak, strong, get_chat_model(judge), get_chat_model(debater), n, seed)
-    table = Table("label source", "label accuracy", "student test acc", "PGR",
-                  title=f"oversight x W2SG on {task} ({n} transfer examples; weak {report['weak_acc']:.3f}, "
-                        f"ceiling {report['ceiling_acc']:.3f})")
-    for name, r in report["sources"].items():
-        table.add_row(name, f"{r['label_accuracy']:.3f}", f"{r['student_acc']:.3f}", f"{r['pgr']:+.2f}")
+    configs = label_source_configs(task, weak, strong, judge, debater, tuple(protocol), judge_reads_text,
+                                   seed=seed, splits=_sizes(sizes), max_chars=max_chars)
+    rows = compare_label_sources(configs)
+    n = rows[0]["n"]
+    table = Table("label source", "label accuracy (transfer)", "weak test acc", "student test acc", "ceiling", "PGR",
+                  title=f"oversight x W2SG on {task}: {weak} classifier or judge {judge} -> {strong} student "
+                        f"({n['transfer']} transfer, {n['test']} test examples)")
+    for r in rows:
+        table.add_row(r["source"], f"{r['label_accuracy']:.3f}", f"{r['weak']:.3f}", f"{r['student']:.3f}",
+                      f"{r['ceiling']:.3f}", f"{r['pgr']:+.2f}")
     out.print(table)
-    err.print(f"unparseable verdicts: {report['unparseable']}")
+    err.print("records in the run store (superalign results); PGR = (student - weak) / (ceiling - weak)")

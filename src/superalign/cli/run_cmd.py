@@ -30,6 +30,8 @@ def run(
     head: Annotated[str, typer.Option(help="logistic or mlp")] = "logistic",
     intermediate: Annotated[Optional[list[str]], typer.Option(help="rungs for bootstrap with --weak/--strong")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="method option KEY=VALUE (JSON value)")] = None,
+    supervisor: Annotated[str, typer.Option(help="weak labels from: classifier, or judge (an oversight protocol's judge)")] = "classifier",
+    supervisor_option: Annotated[Optional[list[str]], typer.Option(help="supervisor option KEY=VALUE, e.g. protocol=debate")] = None,
     max_examples: Annotated[int, typer.Option(help="stratified subset of each task (0 = all)")] = 0,
     sizes: Annotated[Optional[str], typer.Option(help="split sizes weak_train,transfer,val,test (fractions or counts)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file with tasks, ladder, methods, seeds and config fields")] = None,
@@ -44,7 +46,8 @@ def run(
         if (weak is None) != (strong is None):
             raise SuperalignError("give both --weak and --strong (or --ladder)")
         rungs = [weak, strong] if weak else (ladder or runner.DEFAULT_LADDER)
-        common = {"head": head, "max_examples": max_examples, "method_options": _options(option)}
+        common = {"head": head, "max_examples": max_examples, "method_options": _options(option),
+                  "supervisor": supervisor, "supervisor_options": _options(supervisor_option)}
         if sizes:
             common["splits"] = _sizes(sizes)
         methods = method or runner.DEFAULT_METHODS

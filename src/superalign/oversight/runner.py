@@ -22,7 +22,8 @@ from superalign.runs.get_or_run import get_or_run
 from superalign.runs.store import RunStore
 
 
-async def _run(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient], settings: Settings):
+async def run_transcripts(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient],
+                          settings: Settings) -> list[Transcript]:
     """Each item's evidence is gathered once (both assigned sides for consultancy) and judged in both answer
     orders, so position bias cancels in the average and is measured, without regenerating any argument."""
     fn = PROTOCOLS.get(protocol)
@@ -153,7 +154,7 @@ def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, C
 
     def compute() -> dict:
         start = time.perf_counter()
-        transcripts = asyncio.run(_run(protocol, items, clients, settings))
+        transcripts = asyncio.run(run_transcripts(protocol, items, clients, settings))
         usage = {role: vars(c.usage).copy() for role, c in clients.items()}
         return {"metrics": metrics(transcripts), "seconds": round(time.perf_counter() - start, 2), "usage": usage,
                 "transcripts": [t.model_dump(mode="json") for t in transcripts]}

@@ -81,8 +81,9 @@ def _as_list(value: Any) -> list:
 
 
 def validate_names(configs: Iterable[ExperimentConfig]) -> None:
-    """Fail fast, before any work, on an unknown task, encoder or method name, or a bad method option."""
+    """Fail fast, before any work, on an unknown task, encoder, method or supervisor name, or a bad method option."""
     from superalign.data.registry import TASKS
+    from superalign.w2s.supervisor import SUPERVISORS
 
     for config in configs:
         if not config.task.startswith("file:"):
@@ -90,3 +91,4 @@ def validate_names(configs: Iterable[ExperimentConfig]) -> None:
         for name in [config.weak, config.strong, *config.intermediate]:
             get_encoder(name)
         method_config(config.method, config.method_options)
+        SUPERVISORS.get(config.supervisor).validate(config.supervisor_options)

@@ -1,6 +1,7 @@
 """The weak-to-strong experiment: weak supervisor -> weak labels -> strong student, with a strong ceiling.
 
-    1. weak supervisor: a head on weak features, trained on `weak_train` ground truth
+    1. weak supervisor: fitted on `weak_train` ground truth; by default a head on weak features, or another
+       supervisor (`superalign.w2s.supervisor`: a language-model judge under an oversight protocol)
     2. weak labels: its soft predictions on `transfer` (and on `val`, for the student's own choices)
     3. student: the method, on strong features of `transfer` with the weak labels, and exactly the ground
        truth its declared budget allows (see `superalign.w2s.method`)
@@ -26,8 +27,8 @@ from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
 from superalign.models.encoder import get_encoder
 from superalign.models.sizes import param_count
-from superalign.w2s.heads import make_head
 from superalign.w2s.method import METHODS, LabelledSplit, Method, MethodContext, StudentSplit, budget_rank, make_method
+from superalign.w2s.supervisor import DEFAULT_SUPERVISOR, Supervisor, make_supervisor
 
 
 class ExperimentConfig(BaseModel):
@@ -46,9 +47,15 @@ class ExperimentConfig(BaseModel):
     splits: SplitSizes = Field(default_factory=SplitSizes)
     max_examples: int = Field(0, ge=0, description="stratified subset of the task (0 = all)")
     gt_validation: bool = Field(False, description="opt in to ground-truth labels on val (recorded as such)")
+    supervisor: str = Field(DEFAULT_SUPERVISOR, description="where the weak labels come from (superalign.w2s.supervisor)")
+    supervisor_options: dict[str, Any] = Field(default_factory=dict)
 
     def config_hash(self) -> str:
-        return stable_hash(self.model_dump(mode="json"), length=16)
+        data = self.model_dump(mode="json")
+        if data["supervisor"] == DEFAULT_SUPERVISOR and not data["supervisor_options"]:
+            # Left out at its default, so that every run recorded before the field existed keeps its key.
+            del data["supervisor"], data["supervisor_options"]
+        return stable_hash(data, length=16)
 
 
 class Timer:
@@ -77,7 +84,7 @@ class TrainedModels:
     splits: Splits
     weak_encoder: Any
     strong_encoder: Any
-    weak_head: Any  # weak features -> probabilities
+    weak_head: Supervisor  # (weak features, inputs) -> probabilities
     student: Method  # a fitted method: StudentSplit -> probabilities
     ceiling: Method  # the ceiling, fitted on transfer ground truth: StudentSplit -> probabilities
     weak_transfer: np.ndarray  # [n_transfer, k] the weak labels the student learned from
@@ -86,7 +93,7 @@ class TrainedModels:
 
     def probabilities(self, x_weak: np.ndarray, x_strong: np.ndarray, inputs=None) -> dict[str, np.ndarray]:
         """Each model's `[n, k]` probabilities for inputs given by their weak and strong features."""
-        return {"weak": self.weak_head.predict_proba(x_weak),
+        return {"weak": self.weak_head.predict_proba(x_weak, inputs),
                 "student": self.student.predict_proba(StudentSplit(x_strong, inputs, None)),
                 "ceiling": self.ceiling.predict_proba(StudentSplit(x_strong, inputs, None))}
 
@@ -129,9 +136,10 @@ def train_models(config: ExperimentConfig, cache: ActivationCache | None = None,
     wt, tr, va = splits.weak_train, splits.transfer, splits.val
 
     with timer.stage("weak"):
-        weak_head = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
-        weak_transfer = weak_head.predict_proba(x_weak[tr])  # [n_transfer, k]
-        weak_val = weak_head.predict_proba(x_weak[va])
+        weak_head = make_supervisor(config.supervisor, config.supervisor_options, k, task.label_names,
+                                    config.head, config.seed).fit(x_weak[wt], task.inputs_at(wt), y[wt])
+        weak_transfer = weak_head.predict_proba(x_weak[tr], task.inputs_at(tr))  # [n_transfer, k]
+        weak_val = weak_head.predict_proba(x_weak[va], task.inputs_at(va))
 
     def student_split(idx: np.ndarray, weak_probs: np.ndarray | None) -> StudentSplit:
         return StudentSplit(x_strong[idx], task.inputs_at(idx), weak_probs, {r: f[idx] for r, f in rungs.items()},
@@ -154,6 +162,11 @@ def train_models(config: ExperimentConfig, cache: ActivationCache | None = None,
         ceiling = fit_ceiling(config, method_cls, context, student_split(tr, weak_transfer), val_split, y[tr])
     return TrainedModels(config, task, splits, weak_encoder, strong_encoder, weak_head, student, ceiling,
                          weak_transfer, x_weak, x_strong)
+
+
+def _tied(probs: np.ndarray) -> np.ndarray:
+    """[n] whether the largest probability of a row is shared by another class."""
+    return (probs >= probs.max(1, keepdims=True) - 1e-9).sum(1) > 1
 
 
 def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = None,
@@ -188,11 +201,15 @@ def run_experiment(config: ExperimentConfig, cache: ActivationCache | None = Non
             "student_weak_agreement": agreement(student_test, weak_test),
             "copied_weak_mistakes": copied_mistakes(student_test, weak_test, y_test),
             # Diagnostics on transfer (its ground truth trains the ceiling anyway; nothing is selected on it).
-            "weak_label_accuracy": float((weak_transfer.argmax(1) == y[tr]).mean()),
+            # A label whose top probability is shared (0.5/0.5) is an abstention: counted wrong, not as class 0.
+            "weak_label_accuracy": float(((weak_transfer.argmax(1) == y[tr]) & ~_tied(weak_transfer)).mean()),
+            "weak_label_abstained": float(_tied(weak_transfer).mean()),
             "n": {name: int(len(idx)) for name, idx in splits.items()},
             "validation": "ground-truth" if config.gt_validation else "weak-labels",
             # which labels the student read (see superalign.w2s.method); oracle = transfer ground truth
             "budget": method_cls.budget,
+            "supervisor": {"name": config.supervisor, "reads": type(trained.weak_head).reads,
+                           **trained.weak_head.diagnostics()},
             "oracle": method_cls.budget == "transfer-gt",
             "ceiling": "same recipe on ground truth" if method_cls.ceiling == "self" else "head on ground truth",
             # Model sizes, so reports can plot against them without loading any model; parameter-free
