@@ -33,3 +33,39 @@ def test_matches_from_logprob_transcripts_use_the_order_averaged_signal():
     ts = pair("i1", True, 2.0, -1.0) + pair("i2", False, 1.0, 0.0)
     matches = matches_from_transcripts(ts, "a", "b")
     assert matches == [Match("a", "b", 1.0), Match("b", "a", 0.0)]
+
+
+def _prefers_verified(messages):
+    """A cloze judge that picks the first debater whose argument kept a verified quote (plumbing only)."""
+    import re
+
+    for name, argument in re.findall(r'Debater for "([^"]*)": (.*)', messages[-1]["content"]):
+        if "<v_quote>" in argument:
+            return name + '"'
+    return "nobody"
+
+
+def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs_dir):
+    """Scripted debaters on `facts`: the `fabricate` liar's quote fails verification, so the judge always sides
+    with the honest debater; the `irrelevant` liar quotes a real line, which this judge cannot tell from evidence,
+    so it wins some debates: the higher wrong-side rating, the lower judge accuracy. Every pairing is a record,
+    and the records give back the same matches."""
+    from superalign.chat.client import ChatClient, MockChat
+    from superalign.oversight.items import load_items
+    from superalign.oversight.persuasion import cross_play, matches_from_records, persuasion_table
+    from superalign.oversight.protocols import Settings
+    from superalign.oversight.scripted import ScriptedDebater
+    from superalign.runs.store import RunStore
+
+    items = load_items("facts", 12)
+    debaters = [ChatClient(ScriptedDebater("fabricate")), ChatClient(ScriptedDebater("irrelevant"))]
+    settings = Settings(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+    matches = cross_play(items, debaters, ChatClient(MockChat(_prefers_verified)), settings, item_set="facts")
+    assert len(matches) == 4 * 12
+    rows = {r["config"]: r for r in persuasion_table(matches)}
+    fabricate, irrelevant = rows["scripted:fabricate"], rows["scripted:irrelevant"]
+    assert fabricate["judge_accuracy_vs_it_lying"] == 1.0
+    assert irrelevant["judge_accuracy_vs_it_lying"] < 0.9
+    assert irrelevant["rating_wrong"] > fabricate["rating_wrong"]
+    stored, left_out = matches_from_records(RunStore().records(kind="oversight"))
+    assert sorted(stored, key=repr) == sorted(matches, key=repr) and left_out == []

@@ -117,6 +117,21 @@ def test_report_includes_backdoor_probes(filled_store, tmp_path):
     assert (tmp_path / "report" / "figures" / "probe-backdoor.png").stat().st_size > 5000
 
 
+def test_report_includes_debater_persuasiveness(filled_store, tmp_path):
+    from superalign.chat.client import ChatClient, MockChat
+    from superalign.oversight.items import load_items
+    from superalign.oversight.persuasion import cross_play
+    from superalign.oversight.protocols import Settings
+    from superalign.oversight.scripted import ScriptedDebater
+
+    debaters = [ChatClient(ScriptedDebater(style)) for style in ("fabricate", "assert")]
+    cross_play(load_items("facts", 4), debaters, ChatClient(MockChat()), Settings(judge_mode="cloze", rounds=1),
+               item_set="facts", store=filled_store)
+    page = build_report(tmp_path / "report", filled_store).read_text()
+    assert "Debater persuasiveness (Bradley-Terry) and judge accuracy" in page and "16 judged debates" in page
+    assert (tmp_path / "report" / "figures" / "oversight-persuasion.png").stat().st_size > 5000
+
+
 def test_report_includes_researcher_studies_with_transcripts_and_flags(filled_store, tmp_path):
     from superalign.paths import runs_dir
     from superalign.researcher.agent import Researcher

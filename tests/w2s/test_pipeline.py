@@ -150,6 +150,11 @@ def test_the_supervisor_field_keeps_every_earlier_run_key_and_names_fail_fast():
                             seed=3).config_hash() == "1120ac260281e0c2"
     judged = ExperimentConfig(supervisor="judge", supervisor_options={"protocol": "debate"})
     assert judged.config_hash() != ExperimentConfig().config_hash()
+    from superalign.w2s.summary import group_key
+
+    old = {k: v for k, v in CONFIG.model_dump(mode="json").items() if not k.startswith("supervisor")}
+    new = CONFIG.model_copy(update={"seed": 1}).model_dump(mode="json")
+    assert group_key(old) == group_key(new) != group_key(judged.model_dump(mode="json"))  # seeds of one group
     from superalign.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError, match="did you mean 'judge'"):

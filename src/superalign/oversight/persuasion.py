@@ -66,3 +66,76 @@ def matches_from_transcripts(transcripts, config_a: str, config_b: str, by_truth
         return [Match(*sides(bool(y)), 0.5 if s == 0 else float((s > 0) == y))
                 for s, y in zip(scores.signal.tolist(), scores.first_is_correct.tolist())]
     return [Match(*sides(t.correct_shown == (1 if t.swapped else 0)), 1.0 if t.correct else 0.0) for t in transcripts]
+
+
+def debater_config(record: dict) -> tuple[str, str]:
+    """The configurations of a debate record's two debaters: model name, with best-of-N and rounds when not 1."""
+    config = record["config"]
+    settings = config["settings"]
+    extras = "".join(f", {label} {settings[key]}" for key, label in (("best_of_n", "best-of"), ("rounds", "rounds"))
+                     if settings.get(key, 1) != 1)
+
+    def name(role: str) -> str:
+        identity = config["models"][role]  # the chat backend's identity: a model name, or a scripted style
+        return (identity.get("name") or ":".join(str(identity[k]) for k in ("kind", "style") if k in identity)) + extras
+
+    return name("debater_a"), name("debater_b")
+
+
+def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
+    """Every judged debate of the stored debate records, as matches between their debaters' configurations.
+    Only records judged by one judge with the same judge settings are comparable: the most common judge's
+    records are used, and the others' names are returned so that a report can say what it left out."""
+    from superalign.oversight.transcript import Transcript
+
+    debates = [r for r in records if r["config"]["protocol"] == "debate" and r.get("status", "ok") == "ok"]
+    if not debates:
+        return [], []
+
+    def judged_by(r: dict) -> str:
+        s = r["config"]["settings"]
+        keys = ("judge_mode", "judge_sees_source", "verify_quotes", "unverified_quotes", "judge_source_share")
+        return str((r["config"]["models"]["judge"], [s.get(k) for k in keys], r["config"]["items"]))
+
+    groups: dict[str, list[dict]] = {}
+    for r in debates:
+        groups.setdefault(judged_by(r), []).append(r)
+    main = max(groups.values(), key=len)
+    matches = []
+    for r in main:
+        a, b = debater_config(r)
+        matches += matches_from_transcripts([Transcript(**t) for t in r["result"]["transcripts"]], a, b)
+    left_out = [r["config_hash"] for r in debates if r not in main]
+    return matches, left_out
+
+
+def persuasion_table(matches: list[Match]) -> list[dict[str, float | str]]:
+    """Per configuration: its Bradley-Terry ratings on each side, and the judge's accuracy in the debates where
+    it argued the wrong answer (a more persuasive liar, a lower accuracy) and the correct one."""
+    ratings = bradley_terry(matches)
+    rows = []
+    for config, r in sorted(ratings.items()):
+        as_liar = [m.correct_won for m in matches if m.wrong_side == config]
+        as_honest = [m.correct_won for m in matches if m.correct_side == config]
+        rows.append({"config": config, "rating_correct": r["correct"], "rating_wrong": r["wrong"],
+                     "debates": r["matches"],
+                     "judge_accuracy_vs_it_lying": float(np.mean(as_liar)) if as_liar else float("nan"),
+                     "judge_accuracy_with_it_honest": float(np.mean(as_honest)) if as_honest else float("nan")})
+    return rows
+
+
+def cross_play(items, debaters: list, judge, settings, item_set: str = "", store=None) -> list[Match]:
+    """Debates between every ordered pair of debater configurations (self-play included) on the same items,
+    each a run record of the store, judged by the same judge with the same settings; all their matches, each
+    configuration named as `debater_config` names it from the record."""
+    from superalign.oversight.runner import run_protocol
+    from superalign.oversight.transcript import Transcript
+
+    matches = []
+    for client_a in debaters:
+        for client_b in debaters:
+            record = run_protocol("debate", items, {"judge": judge, "debater_a": client_a, "debater_b": client_b},
+                                  settings, item_set=item_set, store=store)
+            matches += matches_from_transcripts([Transcript(**t) for t in record["result"]["transcripts"]],
+                                                *debater_config(record))
+    return matches

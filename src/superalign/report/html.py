@@ -130,6 +130,27 @@ def _probe_section(store: RunStore, fig_dir: Path) -> str:
                       _table(pd.DataFrame(table_rows(summarize(records)), columns=HEADER))])
 
 
+def _oversight_section(store: RunStore, fig_dir: Path) -> str:
+    """Persuasiveness: Bradley-Terry ratings of the recorded debater configurations against the judge's accuracy,
+    if debates between at least two configurations were judged by one judge with one set of settings."""
+    from superalign.oversight.persuasion import matches_from_records, persuasion_table
+
+    matches, left_out = matches_from_records(store.records(kind="oversight"))
+    if len({m.correct_side for m in matches} | {m.wrong_side for m in matches}) < 2:
+        return ""  # one configuration's ratings say nothing about persuasiveness
+    from superalign.evaluation.plots import save
+    from superalign.oversight.plots import persuasion_figure
+
+    rows = persuasion_table(matches)
+    save(persuasion_figure(rows), fig_dir / "oversight-persuasion")
+    note = f"{len(matches)} judged debates" + (f"; {len(left_out)} debate runs judged otherwise are left out"
+                                               if left_out else "")
+    return "\n".join(["<h2>Debater persuasiveness (Bradley-Terry) and judge accuracy</h2>",
+                      f'<p class="note">{html.escape(note)}</p>',
+                      '<img src="figures/oversight-persuasion.png" alt="persuasiveness against judge accuracy">',
+                      _table(pd.DataFrame(rows).round(3))])
+
+
 def _researcher_section(store: RunStore) -> str:
     """Per researcher study: the held-out comparison, every flagged attempt, and each agent's transcript and
     methods (collapsed), if any run finished."""
@@ -185,7 +206,7 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
 
         plt.close(fig)
     evaluation = (_evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
-                  + _probe_section(store, fig_dir) + _researcher_section(store))
+                  + _probe_section(store, fig_dir) + _oversight_section(store, fig_dir) + _researcher_section(store))
     summary = summarize(df).round(3)
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
     page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),

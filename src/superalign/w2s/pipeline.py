@@ -51,11 +51,15 @@ class ExperimentConfig(BaseModel):
     supervisor_options: dict[str, Any] = Field(default_factory=dict)
 
     def config_hash(self) -> str:
-        data = self.model_dump(mode="json")
-        if data["supervisor"] == DEFAULT_SUPERVISOR and not data["supervisor_options"]:
-            # Left out at its default, so that every run recorded before the field existed keeps its key.
-            del data["supervisor"], data["supervisor_options"]
-        return stable_hash(data, length=16)
+        return stable_hash(keyed_fields(self.model_dump(mode="json")), length=16)
+
+
+def keyed_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a config (as recorded) that key a run: the supervisor is left out at its default, so that
+    every run recorded before the field existed keeps its key and its group."""
+    if config.get("supervisor", DEFAULT_SUPERVISOR) == DEFAULT_SUPERVISOR and not config.get("supervisor_options"):
+        return {k: v for k, v in config.items() if k not in ("supervisor", "supervisor_options")}
+    return config
 
 
 class Timer:

@@ -19,7 +19,9 @@ _IDENTITY = ("task", "weak", "strong", "method", "seed")
 
 def group_key(config: dict[str, Any]) -> str:
     """The config hash without the seed: runs that differ only by seed share it."""
-    return stable_hash({k: v for k, v in config.items() if k != "seed"}, length=16)
+    from superalign.w2s.pipeline import keyed_fields
+
+    return stable_hash({k: v for k, v in keyed_fields(config).items() if k != "seed"}, length=16)
 
 
 def variant(config: dict[str, Any]) -> str:
