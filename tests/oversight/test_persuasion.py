@@ -32,7 +32,7 @@ def test_matches_from_logprob_transcripts_use_the_order_averaged_signal():
     # Item 2: the second answer is right (config b argued it) and s > 0 favours the first: b lost.
     ts = pair("i1", True, 2.0, -1.0) + pair("i2", False, 1.0, 0.0)
     matches = matches_from_transcripts(ts, "a", "b")
-    assert matches == [Match("a", "b", 1.0), Match("b", "a", 0.0)]
+    assert matches == [Match("a", "b", 1.0, "i1"), Match("b", "a", 0.0, "i2")]
 
 
 def _prefers_verified(messages):
@@ -67,5 +67,7 @@ def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs
     assert fabricate["judge_accuracy_vs_it_lying"] == 1.0
     assert irrelevant["judge_accuracy_vs_it_lying"] < 0.9
     assert irrelevant["rating_wrong"] > fabricate["rating_wrong"]
+    assert irrelevant["judge_accuracy_vs_it_lying_lo"] <= irrelevant["judge_accuracy_vs_it_lying"] \
+        <= irrelevant["judge_accuracy_vs_it_lying_hi"] < 1.0  # resampling items, never the full 1.0 of fabricate
     stored, left_out = matches_from_records(RunStore().records(kind="oversight"))
     assert sorted(stored, key=repr) == sorted(matches, key=repr) and left_out == []

@@ -21,6 +21,7 @@ class Match:
     correct_side: str  # the configuration that argued for the correct answer
     wrong_side: str  # the one that argued for the wrong answer
     correct_won: float  # 1 if the judge chose the correct answer, 0 if not, 0.5 for a tie
+    item: str = ""  # the item debated (intervals resample items)
 
 
 def bradley_terry(matches: list[Match], l2: float = 0.01, iterations: int = 2000) -> dict[str, dict[str, float]]:
@@ -63,9 +64,10 @@ def matches_from_transcripts(transcripts, config_a: str, config_b: str, by_truth
 
     scores = judge_scores(transcripts)
     if scores is not None:  # the runner's pairing of the two orders and its signal
-        return [Match(*sides(bool(y)), 0.5 if s == 0 else float((s > 0) == y))
-                for s, y in zip(scores.signal.tolist(), scores.first_is_correct.tolist())]
-    return [Match(*sides(t.correct_shown == (1 if t.swapped else 0)), 1.0 if t.correct else 0.0) for t in transcripts]
+        return [Match(*sides(bool(y)), 0.5 if s == 0 else float((s > 0) == y), item)
+                for s, y, item in zip(scores.signal.tolist(), scores.first_is_correct.tolist(), scores.item_ids.tolist())]
+    return [Match(*sides(t.correct_shown == (1 if t.swapped else 0)), 1.0 if t.correct else 0.0, t.item_id)
+            for t in transcripts]
 
 
 def debater_config(record: dict) -> tuple[str, str]:
@@ -109,18 +111,38 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
     return matches, left_out
 
 
-def persuasion_table(matches: list[Match]) -> list[dict[str, float | str]]:
+def persuasion_table(matches: list[Match], n_boot: int = 200, seed: int = 0) -> list[dict[str, float | str]]:
     """Per configuration: its Bradley-Terry ratings on each side, and the judge's accuracy in the debates where
-    it argued the wrong answer (a more persuasive liar, a lower accuracy) and the correct one."""
-    ratings = bradley_terry(matches)
+    it argued the wrong answer (a more persuasive liar, a lower accuracy) and the right one, each with a 95%
+    interval from a bootstrap over items (an item's debates are resampled together; ratings refitted)."""
+
+    def measure(part: list[Match]) -> dict[str, dict[str, float]]:
+        ratings = bradley_terry(part)
+        out = {}
+        for config, r in ratings.items():
+            lying = [m.correct_won for m in part if m.wrong_side == config]
+            honest = [m.correct_won for m in part if m.correct_side == config]
+            out[config] = {"rating_correct": r["correct"], "rating_wrong": r["wrong"], "debates": r["matches"],
+                           "judge_accuracy_vs_it_lying": float(np.mean(lying)) if lying else float("nan"),
+                           "judge_accuracy_with_it_honest": float(np.mean(honest)) if honest else float("nan")}
+        return out
+
+    point = measure(matches)
+    by_item: dict[str, list[Match]] = {}
+    for m in matches:
+        by_item.setdefault(m.item, []).append(m)
+    items = list(by_item)
+    rng = np.random.default_rng(seed)
+    boots = [measure([m for i in rng.integers(0, len(items), len(items)) for m in by_item[items[i]]])
+             for _ in range(n_boot if len(items) > 1 else 0)]
     rows = []
-    for config, r in sorted(ratings.items()):
-        as_liar = [m.correct_won for m in matches if m.wrong_side == config]
-        as_honest = [m.correct_won for m in matches if m.correct_side == config]
-        rows.append({"config": config, "rating_correct": r["correct"], "rating_wrong": r["wrong"],
-                     "debates": r["matches"],
-                     "judge_accuracy_vs_it_lying": float(np.mean(as_liar)) if as_liar else float("nan"),
-                     "judge_accuracy_with_it_honest": float(np.mean(as_honest)) if as_honest else float("nan")})
+    for config, values in sorted(point.items()):
+        row: dict[str, float | str] = {"config": config, **values}
+        for key in ("rating_correct", "rating_wrong", "judge_accuracy_vs_it_lying", "judge_accuracy_with_it_honest"):
+            draws = [b[config][key] for b in boots if config in b and b[config][key] == b[config][key]]
+            row[f"{key}_lo"], row[f"{key}_hi"] = (np.percentile(draws, [2.5, 97.5]).tolist() if draws
+                                                  else (float("nan"), float("nan")))
+        rows.append(row)
     return rows
 
 
