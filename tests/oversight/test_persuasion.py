@@ -69,5 +69,9 @@ def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs
     assert irrelevant["rating_wrong"] > fabricate["rating_wrong"]
     assert irrelevant["judge_accuracy_vs_it_lying_lo"] <= irrelevant["judge_accuracy_vs_it_lying"] \
         <= irrelevant["judge_accuracy_vs_it_lying_hi"] < 1.0  # resampling items, never the full 1.0 of fabricate
-    stored, left_out = matches_from_records(RunStore().records(kind="oversight"))
+    from superalign.oversight.runner import run_protocol
+
+    run_protocol("debate", items, {"judge": ChatClient(MockChat(_prefers_verified)), "debater_a": debaters[0],
+                                   "debater_b": debaters[0], "consultant": debaters[1]}, settings, item_set="facts")
+    stored, left_out = matches_from_records(RunStore().records(kind="oversight"))  # the same debates, once
     assert sorted(stored, key=repr) == sorted(matches, key=repr) and left_out == []

@@ -103,9 +103,15 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
     for r in debates:
         groups.setdefault(judged_by(r), []).append(r)
     main = max(groups.values(), key=len)
-    matches = []
+    matches, seen = [], set()
     for r in main:
         a, b = debater_config(r)
+        # The same debates recorded twice (a run that also named a consultant, say) count once.
+        same = str(((a, b), r["config"]["item_ids"], r["config"]["settings"], r["config"]["models"]["debater_a"],
+                    r["config"]["models"]["debater_b"]))
+        if same in seen:
+            continue
+        seen.add(same)
         matches += matches_from_transcripts([Transcript(**t) for t in r["result"]["transcripts"]], a, b)
     left_out = [r["config_hash"] for r in debates if r not in main]
     return matches, left_out
