@@ -21,8 +21,10 @@ from superalign.oversight.persuasion import cross_play, persuasion_table
 from superalign.oversight.plots import persuasion_figure
 from superalign.oversight.protocols import Settings
 
+from oversight_ladder import LOGPROB  # same folder: the ladder's debate settings, so its arguments are reused
+
 ITEMS = "bbc-cloze?max_chars=900"
-SETTINGS = Settings(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+SETTINGS = Settings(**LOGPROB)
 
 
 def main() -> None:
