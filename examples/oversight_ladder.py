@@ -32,16 +32,15 @@ from pathlib import Path
 from superalign.chat.client import get_chat_model
 from superalign.io import atomic_path
 from superalign.oversight.items import load_items
-from superalign.oversight.protocols import Settings
+from superalign.oversight.protocols import LADDER_SETTINGS, Settings
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
 
-LOGPROB = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
 RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
         ("direct + article", "direct", Settings(judge_mode="cloze", judge_sees_source=True)),
-        ("consultancy", "consultancy", Settings(**LOGPROB)),
-        ("debate", "debate", Settings(**LOGPROB)),
-        ("debate, quotes unchecked", "debate", Settings(**LOGPROB, verify_quotes=False))]
+        ("consultancy", "consultancy", Settings(**LADDER_SETTINGS)),
+        ("debate", "debate", Settings(**LADDER_SETTINGS)),
+        ("debate, quotes unchecked", "debate", Settings(**LADDER_SETTINGS, verify_quotes=False))]
 
 
 def _paired(a: list[Transcript], b: list[Transcript]) -> str:

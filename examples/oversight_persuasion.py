@@ -19,12 +19,10 @@ from superalign.io import atomic_path
 from superalign.oversight.items import load_items
 from superalign.oversight.persuasion import cross_play, persuasion_table
 from superalign.oversight.plots import persuasion_figure
-from superalign.oversight.protocols import Settings
-
-from oversight_ladder import LOGPROB  # same folder: the ladder's debate settings, so its arguments are reused
+from superalign.oversight.protocols import LADDER_SETTINGS, Settings
 
 ITEMS = "bbc-cloze?max_chars=900"
-SETTINGS = Settings(**LOGPROB)
+SETTINGS = Settings(**LADDER_SETTINGS)  # the ladder's, so its 1.5B self-play arguments come from the cache
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--max-chars", type=int, default=900)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    sizes = SplitSizes(**dict(zip(("weak_train", "transfer", "val", "test"), map(float, args.sizes.split(",")))))
+    sizes = SplitSizes.parse(args.sizes)
     configs = label_source_configs(args.task, "minilm-l3", "mpnet", args.judge, args.debater,
                                    tuple(args.protocol or ("direct", "debate")), judge_reads_text=True,
                                    splits=sizes, max_chars=args.max_chars)

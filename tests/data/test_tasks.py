@@ -56,6 +56,13 @@ def test_split_sizes_as_counts_and_impossible_sizes():
         make_splits(task, SplitSizes(weak_train=300, transfer=300, val=50, test=100))
 
 
+def test_split_sizes_parse_the_command_line_form():
+    assert SplitSizes.parse("40,100,0.1,20") == SplitSizes(weak_train=40, transfer=100, val=0.1, test=20)
+    for bad, reason in [("40,100,20", "four numbers"), ("40,x,20,20", "four numbers"), ("40,0,20,20", "transfer")]:
+        with pytest.raises(SuperalignError, match=reason):
+            SplitSizes.parse(bad)
+
+
 def test_bbc_binary_tasks_share_the_root_for_features():
     task = load_task("bbc-business-vs-tech")
     assert task.parent is not None and task.parent.name == "bbc-news"

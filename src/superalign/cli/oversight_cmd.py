@@ -118,11 +118,11 @@ def w2s(
     seed: Annotated[int, typer.Option(help="seed")] = 0,
 ) -> None:
     """W2S runs identical but for the weak labels' source: the weak classifier, or a judge under each protocol."""
-    from superalign.cli.run_cmd import _sizes
+    from superalign.data.task import SplitSizes
     from superalign.oversight.w2s import compare_label_sources, label_source_configs
 
     configs = label_source_configs(task, weak, strong, judge, debater, tuple(protocol), judge_reads_text,
-                                   seed=seed, splits=_sizes(sizes), max_chars=max_chars)
+                                   seed=seed, splits=SplitSizes.parse(sizes), max_chars=max_chars)
     rows = compare_label_sources(configs)
     n = rows[0]["n"]
     table = Table("label source", "label accuracy (transfer)", "weak test acc", "student test acc", "ceiling", "PGR",

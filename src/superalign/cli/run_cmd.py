@@ -49,7 +49,7 @@ def run(
         common = {"head": head, "max_examples": max_examples, "method_options": _options(option),
                   "supervisor": supervisor, "supervisor_options": _options(supervisor_option)}
         if sizes:
-            common["splits"] = _sizes(sizes)
+            common["splits"] = SplitSizes.parse(sizes)
         methods = method or runner.DEFAULT_METHODS
         if not (task or weak or ladder):
             configs = runner.default_configs(methods, list(range(seeds)), **common)
@@ -99,14 +99,3 @@ def _options(items: list[str] | None) -> dict:
         except json.JSONDecodeError:
             options[key] = value
     return options
-
-
-def _sizes(text: str) -> SplitSizes:
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise SuperalignError(f"--sizes {text!r}: give four numbers weak_train,transfer,val,test")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise SuperalignError(f"--sizes {text!r}: give four numbers weak_train,transfer,val,test")
-    return SplitSizes(**dict(zip(["weak_train", "transfer", "val", "test"], values)))

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from superalign.errors import SuperalignError
 from superalign.io import hash_array, hash_strings, stable_hash
@@ -118,6 +118,20 @@ class SplitSizes(BaseModel):
     transfer: float = Field(0.4, gt=0, description="weakly labelled data for the student")
     val: float = Field(0.1, gt=0, description="model selection (weak labels)")
     test: float = Field(0.2, gt=0, description="held-out evaluation")
+
+    @classmethod
+    def parse(cls, text: str) -> "SplitSizes":
+        """From the command line's "weak_train,transfer,val,test" (four fractions or counts)."""
+        try:
+            values = [float(p) for p in text.split(",")]
+        except ValueError:
+            values = []
+        if len(values) != len(SPLIT_NAMES):
+            raise SuperalignError(f"--sizes {text!r}: give four numbers weak_train,transfer,val,test")
+        try:
+            return cls(**dict(zip(SPLIT_NAMES, values)))
+        except ValidationError as exc:
+            raise SuperalignError(f"--sizes {text!r}: {exc.errors()[0]['loc'][0]} {exc.errors()[0]['msg']}")
 
     def counts(self, n: int) -> dict[str, int]:
         raw = {name: getattr(self, name) for name in SPLIT_NAMES}

@@ -57,6 +57,12 @@ class Settings:
             raise SuperalignError(f"judge_mode must be one of {', '.join(JUDGE_MODES)}, not {self.judge_mode!r}")
 
 
+# The log-prob judging settings of the weak-judge / strong-debater ladder (examples/oversight_ladder.py), shared so
+# that the ladder, the persuasion cross-play and the judge supervisor send identical requests (and reuse the cache):
+# a cloze judge reading one simultaneous round, no judge questions, unverified quotes removed.
+LADDER_SETTINGS = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+
+
 @dataclass
 class Evidence:
     """What one protocol run on one item produced: the judge's reading (letter-free) and the record of it."""

@@ -29,12 +29,10 @@ from superalign.chat.client import get_chat_model
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
 from superalign.oversight.items import OversightItem
-from superalign.oversight.protocols import Settings
+from superalign.oversight.protocols import LADDER_SETTINGS, Settings
 from superalign.oversight.runner import judge_scores, run_transcripts
 from superalign.w2s.supervisor import SUPERVISORS, Supervisor
 
-# The ladder's log-prob settings (examples/oversight_ladder.py): cloze judge, one simultaneous round.
-DEFAULT_SETTINGS = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
 
 
 class JudgeOptions(BaseModel):
@@ -45,7 +43,7 @@ class JudgeOptions(BaseModel):
     debater: str = Field("qwen-1.5b", description="debaters' and consultants' chat model (reads the text)")
     question: str = "Which topic is this news text about?"
     max_chars: int = Field(900, gt=0, description="the text is cut to this many characters")
-    settings: dict[str, Any] = Field(default_factory=dict, description="protocol settings over DEFAULT_SETTINGS")
+    settings: dict[str, Any] = Field(default_factory=dict, description="protocol settings over LADDER_SETTINGS")
 
 
 @SUPERVISORS.register("judge")
@@ -58,7 +56,7 @@ class JudgeSupervisor(Supervisor):
     def validate(cls, options) -> tuple[JudgeOptions, Settings]:
         try:
             config = JudgeOptions(**options)
-            settings = Settings(**{**DEFAULT_SETTINGS, **config.settings})
+            settings = Settings(**{**LADDER_SETTINGS, **config.settings})
         except ValidationError as exc:
             first = exc.errors()[0]
             raise SuperalignError(f"judge supervisor option {'.'.join(map(str, first['loc']))}: {first['msg']}")
