@@ -19,7 +19,7 @@ from pathlib import Path
 
 from superalign.data.task import SplitSizes
 from superalign.io import atomic_path
-from superalign.oversight.w2s import compare_label_sources, label_source_configs
+from superalign.oversight.w2s import TABLE_HEADER, compare_label_sources, label_source_configs, table_cells
 
 
 def main() -> None:
@@ -40,11 +40,9 @@ def main() -> None:
     n = rows[0]["n"]
     lines = [f"{args.task}: {n['weak_train']} weak_train, {n['transfer']} transfer, {n['val']} val, {n['test']} test "
              f"examples; judge {args.judge}, debaters {args.debater}; student mpnet (logistic head)", "",
-             "| label source | label accuracy (transfer) | weak test acc | student test acc | ceiling | PGR |",
-             "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['source']} | {r['label_accuracy']:.3f} | {r['weak']:.3f} | {r['student']:.3f} | "
-                     f"{r['ceiling']:.3f} | {r['pgr']:+.2f} |")
+             "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
+    lines += ["| " + " | ".join(table_cells(r)) + " |" for r in rows]
+    lines += ["", "Intervals resample the test examples (one seed); the last column is paired on the same test examples."]
     text = "\n".join(lines)
     print(text)
     if args.out:

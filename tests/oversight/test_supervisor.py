@@ -87,7 +87,7 @@ def test_label_sources_differ_only_by_their_supervisor(keyword_judge, runs_dir):
     """The comparison is W2S pipeline runs in the store, identical but for the supervisor: the same ceiling,
     each source's own weak accuracy; the keyword judge without the text sees no business word and says "tech"
     for every text (labels at the class share), reading the text it does not."""
-    from superalign.oversight.w2s import compare_label_sources, label_source_configs
+    from superalign.oversight.w2s import TABLE_HEADER, compare_label_sources, label_source_configs, table_cells
     from superalign.runs.store import RunStore
 
     configs = label_source_configs("bbc-business-vs-tech", "minilm-l3", "minilm-l6", keyword_judge, keyword_judge,
@@ -100,3 +100,8 @@ def test_label_sources_differ_only_by_their_supervisor(keyword_judge, runs_dir):
     assert blind["label_accuracy"] < 0.65 and reading["label_accuracy"] > 0.7
     assert reading["weak"] > blind["weak"] + 0.1
     assert RunStore().count() == 3
+    # the student on the reading judge's labels against the student on the blind judge's, paired on test
+    assert blind["vs_reference"] is None
+    diff, lo, hi = reading["vs_reference"]
+    assert diff == pytest.approx(reading["student"] - blind["student"]) and lo <= diff <= hi
+    assert all(len(table_cells(r)) == len(TABLE_HEADER) for r in rows.values())

@@ -119,17 +119,15 @@ def w2s(
 ) -> None:
     """W2S runs identical but for the weak labels' source: the weak classifier, or a judge under each protocol."""
     from superalign.data.task import SplitSizes
-    from superalign.oversight.w2s import compare_label_sources, label_source_configs
+    from superalign.oversight.w2s import TABLE_HEADER, compare_label_sources, label_source_configs, table_cells
 
     configs = label_source_configs(task, weak, strong, judge, debater, tuple(protocol), judge_reads_text,
                                    seed=seed, splits=SplitSizes.parse(sizes), max_chars=max_chars)
     rows = compare_label_sources(configs)
     n = rows[0]["n"]
-    table = Table("label source", "label accuracy (transfer)", "weak test acc", "student test acc", "ceiling", "PGR",
-                  title=f"oversight x W2SG on {task}: {weak} classifier or judge {judge} -> {strong} student "
-                        f"({n['transfer']} transfer, {n['test']} test examples)")
+    table = Table(*TABLE_HEADER, title=f"oversight x W2SG on {task}: {weak} classifier or judge {judge} -> {strong} "
+                                        f"student ({n['transfer']} transfer, {n['test']} test examples)")
     for r in rows:
-        table.add_row(r["source"], f"{r['label_accuracy']:.3f}", f"{r['weak']:.3f}", f"{r['student']:.3f}",
-                      f"{r['ceiling']:.3f}", f"{r['pgr']:+.2f}")
+        table.add_row(*table_cells(r))
     out.print(table)
     err.print("records in the run store (superalign results); PGR = (student - weak) / (ceiling - weak)")

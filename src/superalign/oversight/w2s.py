@@ -13,6 +13,7 @@ from typing import Any
 
 from superalign.data.task import SplitSizes
 from superalign.errors import SuperalignError
+from superalign.metrics import correctness, paired_accuracy_difference, pgr_of_means
 from superalign.runs.w2s import run_all
 from superalign.w2s.pipeline import ExperimentConfig
 
@@ -42,18 +43,44 @@ def label_source_configs(task: str, weak: str, strong: str, judge: str, debater:
     return configs
 
 
+REFERENCE = source_name("direct", False)  # the student on the blind judge's labels: what the protocols add to
+
+
 def compare_label_sources(configs: dict[str, ExperimentConfig], **run_options) -> list[dict[str, Any]]:
-    """Runs (or reads from the store) each source's run; one row per source."""
+    """Runs (or reads from the store) each source's run; one row per source. Intervals resample the test
+    examples (one seed): PGR's from `pgr_of_means`, and the student's accuracy difference to the student on the
+    blind judge's labels (`REFERENCE`), paired on the same test examples (every run has the same splits)."""
     outcomes = run_all(list(configs.values()), **run_options)
     failed = [(name, o.error) for name, o in zip(configs, outcomes) if not o.ok]
     if failed:
         raise SuperalignError(f"label source {failed[0][0]!r} failed: {failed[0][1]}")
+    results = {name: outcome.record["result"] for name, outcome in zip(configs, outcomes)}
+    correct = {name: {m: correctness(r["test_correct"][m]) for m in ("weak", "student", "ceiling")}
+               for name, r in results.items()}
     rows = []
-    for name, outcome in zip(configs, outcomes):
-        result = outcome.record["result"]
-        m = result["metrics"]
-        rows.append({"source": name, "label_accuracy": result["weak_label_accuracy"],
-                     "weak": m["weak"]["accuracy"], "student": m["student"]["accuracy"],
-                     "ceiling": m["ceiling"]["accuracy"], "pgr": result["pgr"], "n": result["n"],
-                     "supervisor": result["supervisor"]})
+    for name, result in results.items():
+        m, c = result["metrics"], correct[name]
+        est = pgr_of_means([(c["weak"], c["student"], c["ceiling"])])
+        row = {"source": name, "label_accuracy": result["weak_label_accuracy"],
+               "weak": m["weak"]["accuracy"], "student": m["student"]["accuracy"],
+               "ceiling": m["ceiling"]["accuracy"], "pgr": result["pgr"], "pgr_lo": est.lo, "pgr_hi": est.hi,
+               "gap_examples": est.gap_examples, "flagged": est.flagged, "n": result["n"],
+               "supervisor": result["supervisor"], "vs_reference": None}
+        if REFERENCE in correct and name != REFERENCE:
+            row["vs_reference"] = paired_accuracy_difference([(c["student"], correct[REFERENCE]["student"])])
+        rows.append(row)
     return rows
+
+
+TABLE_HEADER = ["label source", "label accuracy (transfer)", "weak test acc", "student test acc", "ceiling",
+                "PGR [95% CI]", "gap (test ex.)", f"student vs {REFERENCE} [95% CI]"]
+
+
+def table_cells(row: dict[str, Any]) -> list[str]:
+    """One row of the comparison as the strings of TABLE_HEADER (the CLI and the example print the same)."""
+    pgr = "n/a (no gap)" if row["pgr"] != row["pgr"] else (
+        f"{row['pgr']:+.2f} " + ("[n/a]" if row["pgr_lo"] != row["pgr_lo"] else f"[{row['pgr_lo']:+.2f}, {row['pgr_hi']:+.2f}]")
+        + (" (flagged: small gap)" if row["flagged"] else ""))
+    diff = "-" if row["vs_reference"] is None else "{:+.3f} [{:+.3f}, {:+.3f}]".format(*row["vs_reference"])
+    return [row["source"], f"{row['label_accuracy']:.3f}", f"{row['weak']:.3f}", f"{row['student']:.3f}",
+            f"{row['ceiling']:.3f}", pgr, f"{row['gap_examples']:.0f}", diff]
