@@ -34,7 +34,6 @@ from superalign.oversight.runner import judge_scores, run_transcripts
 from superalign.w2s.supervisor import SUPERVISORS, Supervisor
 
 
-
 class JudgeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
