@@ -42,7 +42,8 @@ def main() -> None:
              f"examples; judge {args.judge}, debaters {args.debater}; student mpnet (logistic head)", "",
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(table_cells(r)) + " |" for r in rows]
-    lines += ["", "Intervals resample the test examples (one seed); the last column is paired on the same test examples."]
+    lines += ["", "Intervals resample the test examples (one seed); the last column is paired on the same test examples; "
+              "⚑: a gap under 15 test examples."]
     text = "\n".join(lines)
     print(text)
     if args.out:

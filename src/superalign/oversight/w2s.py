@@ -9,6 +9,7 @@ on test, and PGR is measured against it.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from superalign.data.task import SplitSizes
@@ -16,6 +17,7 @@ from superalign.errors import SuperalignError
 from superalign.metrics import correctness, paired_accuracy_difference, pgr_of_means
 from superalign.runs.w2s import run_all
 from superalign.w2s.pipeline import ExperimentConfig
+from superalign.w2s.summary import format_pgr
 
 # Small splits: every text of every split is judged (the judge labels transfer and val, and is scored on test).
 JUDGED_SPLITS = SplitSizes(weak_train=40, transfer=100, val=20, test=100)
@@ -78,9 +80,7 @@ TABLE_HEADER = ["label source", "label accuracy (transfer)", "weak test acc", "s
 
 def table_cells(row: dict[str, Any]) -> list[str]:
     """One row of the comparison as the strings of TABLE_HEADER (the CLI and the example print the same)."""
-    pgr = "n/a (no gap)" if row["pgr"] != row["pgr"] else (
-        f"{row['pgr']:+.2f} " + ("[n/a]" if row["pgr_lo"] != row["pgr_lo"] else f"[{row['pgr_lo']:+.2f}, {row['pgr_hi']:+.2f}]")
-        + (" (flagged: small gap)" if row["flagged"] else ""))
+    pgr = format_pgr(SimpleNamespace(**row))  # the W2S tables' form: ⚑ marks a gap too small for a ratio
     diff = "-" if row["vs_reference"] is None else "{:+.3f} [{:+.3f}, {:+.3f}]".format(*row["vs_reference"])
     return [row["source"], f"{row['label_accuracy']:.3f}", f"{row['weak']:.3f}", f"{row['student']:.3f}",
             f"{row['ceiling']:.3f}", pgr, f"{row['gap_examples']:.0f}", diff]
