@@ -21,11 +21,10 @@ from pathlib import Path
 
 from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
 from superalign.oversight.items import load_items
-from superalign.oversight.protocols import ROLES, Settings
+from superalign.oversight.protocols import LADDER_SETTINGS, ROLES, Settings
 from superalign.oversight.runner import run_protocol
 from superalign.runs.store import RunStore
 
-LADDER = dict(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b"), "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b")}
 
 
@@ -43,7 +42,7 @@ def bench(name: str, n: int) -> None:
             client, judge = ChatClient(debater, cache=cache), ChatClient(judge_backend, cache=cache)
             clients = {role: judge if role == "judge" else client for role in ROLES["debate"]}
             start = time.perf_counter()
-            run_protocol("debate", items, clients, Settings(**LADDER), item_set=task,
+            run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS), item_set=task,
                          store=RunStore(Path(tmp) / f"{label}.sqlite"))
             seconds = time.perf_counter() - start
             times.append(seconds)

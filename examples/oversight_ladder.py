@@ -12,10 +12,12 @@ Protocols, all on the same items so that differences are paired:
   consultancy        one consultant per item and side, arguing its assigned answer (both sides judged)
   debate             two debaters, one simultaneous round, quotes verified
   debate, unchecked  the same arguments, quotes not verified (the judge is told nothing was checked)
+  debate, 2 rounds   (--rows) a second simultaneous round, each debater reading both first-round arguments
 Consultancy and both debates share their arguments (the same prompt, so the request cache serves them): the
 expensive part, 2 arguments per item by the 1.5B model, is generated once.
 
     python examples/oversight_ladder.py [--n 200] [--step 50] [--out FILE.md] [--judge qwen-0.5b] [--debater qwen-1.5b]
+                                        [--rows "direct; debate; debate, 2 rounds"]
 
 Every request goes through the request cache, so an interrupted run resumes where it stopped; `--step` grows
 the item set in steps (the first 50 items, then 100, ...), printing (and writing to `--out`) the table at each
@@ -41,6 +43,9 @@ RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
         ("consultancy", "consultancy", Settings(**LADDER_SETTINGS)),
         ("debate", "debate", Settings(**LADDER_SETTINGS)),
         ("debate, quotes unchecked", "debate", Settings(**LADDER_SETTINGS, verify_quotes=False))]
+# Not in the default table (a second round costs about as much again as the first; README): --rows adds it.
+EXTRA_RUNS = [("debate, 2 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 2}))]
+DEFAULT_ROWS = [label for label, _, _ in RUNS]
 
 
 def _paired(a: list[Transcript], b: list[Transcript]) -> str:
@@ -60,10 +65,11 @@ def table(n: int, judge: str, debater: str, rows, transcripts) -> str:
         lines.append(f"| {label} | {lp['accuracy']:.3f} [{lp['accuracy_lo']:.3f}, {lp['accuracy_hi']:.3f}] | "
                      f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {lp.get('ece', float('nan')):.3f} | {diff} | {quotes} | "
                      f"{seconds:.0f} |")
-    lines += ["", f"debate - consultancy: {_paired(transcripts['debate'], transcripts['consultancy'])}",
-              f"debate - debate with quotes unchecked: "
-              f"{_paired(transcripts['debate'], transcripts['debate, quotes unchecked'])}",
-              "(seconds: this step's compute; requests answered by the cache cost nothing)"]
+    lines.append("")
+    for a, b in [("debate", "consultancy"), ("debate", "debate, quotes unchecked"), ("debate, 2 rounds", "debate")]:
+        if a in transcripts and b in transcripts:
+            lines.append(f"{a} - {b}: {_paired(transcripts[a], transcripts[b])}")
+    lines.append("(seconds: this step's compute; requests answered by the cache cost nothing)")
     return "\n".join(lines)
 
 
@@ -74,7 +80,16 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write each step's table to this Markdown file")
     parser.add_argument("--judge", default="qwen-0.5b")
     parser.add_argument("--debater", default="qwen-1.5b")
+    parser.add_argument("--rows", default="; ".join(DEFAULT_ROWS),
+                        help="which protocols, separated by semicolons, from: " + "; ".join(l for l, _, _ in RUNS + EXTRA_RUNS))
     args = parser.parse_args()
+    runs = {label: (protocol, settings) for label, protocol, settings in RUNS + EXTRA_RUNS}
+    wanted = [r.strip() for r in args.rows.split(";") if r.strip()]
+    unknown = [r for r in wanted if r not in runs]
+    if unknown:
+        parser.error(f"--rows: unknown {', '.join(unknown)}; choose from: {'; '.join(runs)}")
+    if "direct" not in wanted:
+        parser.error("--rows must include direct, the baseline every row is paired with")
     all_items = load_items("bbc-cloze?max_chars=900", args.n)
     judge, debater = get_chat_model(args.judge), get_chat_model(args.debater)
     clients = {"judge": judge, "debater_a": debater, "debater_b": debater, "consultant": debater}
@@ -82,7 +97,8 @@ def main() -> None:
     for n in sizes:
         items = all_items[:n]
         rows, transcripts = [], {}
-        for label, protocol, settings in RUNS:
+        for label in wanted:
+            protocol, settings = runs[label]
             start = time.perf_counter()
             record = run_protocol(protocol, items, clients, settings, item_set="bbc-cloze?max_chars=900")
             seconds = time.perf_counter() - start

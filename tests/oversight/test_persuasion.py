@@ -53,13 +53,13 @@ def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs
     from superalign.chat.client import ChatClient, MockChat
     from superalign.oversight.items import load_items
     from superalign.oversight.persuasion import cross_play, matches_from_records, persuasion_table
-    from superalign.oversight.protocols import Settings
+    from superalign.oversight.protocols import LADDER_SETTINGS, Settings
     from superalign.oversight.scripted import ScriptedDebater
     from superalign.runs.store import RunStore
 
     items = load_items("facts", 12)
     debaters = [ChatClient(ScriptedDebater("fabricate")), ChatClient(ScriptedDebater("irrelevant"))]
-    settings = Settings(judge_mode="cloze", rounds=1, simultaneous=True, judge_questions=0, unverified_quotes="remove")
+    settings = Settings(**LADDER_SETTINGS)
     matches = cross_play(items, debaters, ChatClient(MockChat(_prefers_verified)), settings, item_set="facts")
     assert len(matches) == 4 * 12
     rows = {r["config"]: r for r in persuasion_table(matches)}
