@@ -13,6 +13,8 @@ Protocols, all on the same items so that differences are paired:
   debate             two debaters, one simultaneous round, quotes verified
   debate, unchecked  the same arguments, quotes not verified (the judge is told nothing was checked)
   debate, 2 rounds   (--rows) a second simultaneous round, each debater reading both first-round arguments
+  debate, best of 4  (--rows) each debater samples 4 arguments (temperature 0.7) and keeps the one the judge
+                     model, reading it alone, rates most likely right for its side (llm_debate's argument rating)
 Consultancy and both debates share their arguments (the same prompt, so the request cache serves them): the
 expensive part, 2 arguments per item by the 1.5B model, is generated once.
 
@@ -44,7 +46,8 @@ RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
         ("debate", "debate", Settings(**LADDER_SETTINGS)),
         ("debate, quotes unchecked", "debate", Settings(**LADDER_SETTINGS, verify_quotes=False))]
 # Not in the default table (a second round costs about as much again as the first; README): --rows adds it.
-EXTRA_RUNS = [("debate, 2 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 2}))]
+EXTRA_RUNS = [("debate, 2 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 2})),
+              ("debate, best of 4", "debate", Settings(**{**LADDER_SETTINGS, "best_of_n": 4}))]
 DEFAULT_ROWS = [label for label, _, _ in RUNS]
 
 
@@ -66,7 +69,8 @@ def table(n: int, judge: str, debater: str, rows, transcripts) -> str:
                      f"{lp['auroc']:.3f} | {lp['bias']:+.2f} | {lp.get('ece', float('nan')):.3f} | {diff} | {quotes} | "
                      f"{seconds:.0f} |")
     lines.append("")
-    for a, b in [("debate", "consultancy"), ("debate", "debate, quotes unchecked"), ("debate, 2 rounds", "debate")]:
+    for a, b in [("debate", "consultancy"), ("debate", "debate, quotes unchecked"), ("debate, 2 rounds", "debate"),
+                 ("debate, best of 4", "debate")]:
         if a in transcripts and b in transcripts:
             lines.append(f"{a} - {b}: {_paired(transcripts[a], transcripts[b])}")
     lines.append("(seconds: this step's compute; requests answered by the cache cost nothing)")
@@ -100,7 +104,9 @@ def main() -> None:
         for label in wanted:
             protocol, settings = runs[label]
             start = time.perf_counter()
-            record = run_protocol(protocol, items, clients, settings, item_set="bbc-cloze?max_chars=900")
+            # best-of-N rates its drafts with the judge's model (only then a role: other rows' records keep their keys)
+            run_clients = {**clients, "preference": judge} if settings.best_of_n > 1 else clients
+            record = run_protocol(protocol, items, run_clients, settings, item_set="bbc-cloze?max_chars=900")
             seconds = time.perf_counter() - start
             transcripts[label] = [Transcript(**t) for t in record["result"]["transcripts"]]
             m, lp = record["result"]["metrics"], record["result"]["metrics"]["logprob"]
