@@ -45,10 +45,12 @@ RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
         ("consultancy", "consultancy", Settings(**LADDER_SETTINGS)),
         ("debate", "debate", Settings(**LADDER_SETTINGS)),
         ("debate, quotes unchecked", "debate", Settings(**LADDER_SETTINGS, verify_quotes=False))]
-# Not in the default table (a second round costs about as much again as the first; README): --rows adds it.
+# Not in the default table (a second round costs about as much again as the first, best of 4 about three times
+# as much; README): --rows adds them.
 EXTRA_RUNS = [("debate, 2 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 2})),
               ("debate, best of 4", "debate", Settings(**{**LADDER_SETTINGS, "best_of_n": 4}))]
-DEFAULT_ROWS = [label for label, _, _ in RUNS]
+RUNS_BY_LABEL = {label: (protocol, settings) for label, protocol, settings in RUNS + EXTRA_RUNS}
+ITEM_SET = "bbc-cloze?max_chars=900"
 
 
 def _paired(a: list[Transcript], b: list[Transcript]) -> str:
@@ -84,17 +86,16 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write each step's table to this Markdown file")
     parser.add_argument("--judge", default="qwen-0.5b")
     parser.add_argument("--debater", default="qwen-1.5b")
-    parser.add_argument("--rows", default="; ".join(DEFAULT_ROWS),
-                        help="which protocols, separated by semicolons, from: " + "; ".join(l for l, _, _ in RUNS + EXTRA_RUNS))
+    parser.add_argument("--rows", default="; ".join(label for label, _, _ in RUNS),
+                        help="which protocols, separated by semicolons, from: " + "; ".join(RUNS_BY_LABEL))
     args = parser.parse_args()
-    runs = {label: (protocol, settings) for label, protocol, settings in RUNS + EXTRA_RUNS}
     wanted = [r.strip() for r in args.rows.split(";") if r.strip()]
-    unknown = [r for r in wanted if r not in runs]
+    unknown = [r for r in wanted if r not in RUNS_BY_LABEL]
     if unknown:
-        parser.error(f"--rows: unknown {', '.join(unknown)}; choose from: {'; '.join(runs)}")
+        parser.error(f"--rows: unknown {', '.join(unknown)}; choose from: {'; '.join(RUNS_BY_LABEL)}")
     if "direct" not in wanted:
         parser.error("--rows must include direct, the baseline every row is paired with")
-    all_items = load_items("bbc-cloze?max_chars=900", args.n)
+    all_items = load_items(ITEM_SET, args.n)
     judge, debater = get_chat_model(args.judge), get_chat_model(args.debater)
     clients = {"judge": judge, "debater_a": debater, "debater_b": debater, "consultant": debater}
     sizes = list(range(args.step, args.n, args.step)) + [args.n] if args.step else [args.n]
@@ -102,11 +103,11 @@ def main() -> None:
         items = all_items[:n]
         rows, transcripts = [], {}
         for label in wanted:
-            protocol, settings = runs[label]
+            protocol, settings = RUNS_BY_LABEL[label]
             start = time.perf_counter()
             # best-of-N rates its drafts with the judge's model (only then a role: other rows' records keep their keys)
             run_clients = {**clients, "preference": judge} if settings.best_of_n > 1 else clients
-            record = run_protocol(protocol, items, run_clients, settings, item_set="bbc-cloze?max_chars=900")
+            record = run_protocol(protocol, items, run_clients, settings, item_set=ITEM_SET)
             seconds = time.perf_counter() - start
             transcripts[label] = [Transcript(**t) for t in record["result"]["transcripts"]]
             m, lp = record["result"]["metrics"], record["result"]["metrics"]["logprob"]
