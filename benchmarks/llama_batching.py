@@ -38,9 +38,9 @@ def main() -> None:
                             add_bos=True)
 
     def decode(entries: list[tuple[int, int, int, bool]]) -> None:  # (token, position, sequence, wants logits)
-        batch.batch.n_tokens = len(entries)
+        b = batch.batch
+        b.n_tokens = len(entries)
         for i, (token, pos, seq, logits) in enumerate(entries):
-            b = batch.batch
             b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = token, pos, 1, logits
             b.seq_id[i][0] = seq
         ctx.decode(batch)
