@@ -121,3 +121,20 @@ def test_own_decoding_loop_matches_the_library_and_never_reads_missing_logits(qw
     assert np.isfinite(after_generation).all() and after_generation[0] > after_generation[1] + 3
     llama.reset()
     assert backend.loglikelihoods(prompt, answers) == pytest.approx(after_generation, abs=0.5)
+
+
+@pytest.mark.slow
+def test_smollm2_through_llama_cpp_chats_and_checks_its_weights(monkeypatch):
+    """The ladder's smallest rung in llama.cpp: the packaged SmolLM2 GGUF, SHA-256 checked before it loads."""
+    from superalign.chat.client import CHAT_MODELS, ChatClient
+    from superalign.errors import SuperalignError
+    from superalign.models import packaged
+
+    smol = ChatClient(CHAT_MODELS.get("smollm2-llama")(), cache=None)
+    reply = asyncio.run(smol.chat([{"role": "user", "content": "Reply with one word: the capital of France?"}],
+                                  max_tokens=4))
+    assert smol.backend.name == "smollm2-llama" and reply.completion_tokens > 0 and reply.text.strip()
+    monkeypatch.setattr(packaged, "SMOLLM2_GGUF_SHA256", "0" * 64)
+    with pytest.raises(SuperalignError, match="SHA-256"):
+        asyncio.run(ChatClient(CHAT_MODELS.get("smollm2-llama")(), cache=None).chat(
+            [{"role": "user", "content": "hi"}], max_tokens=1))

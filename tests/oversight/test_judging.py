@@ -180,6 +180,12 @@ def test_best_of_n_with_logprobs_keeps_the_draft_the_judge_rates_highest(runs_di
                "judge": rater, "preference": rater}
     evidence = asyncio.run(debate(item, clients, Settings(rounds=1, best_of_n=3, judge_mode="logprob")))
     assert "<v_quote>" in evidence.turns[0].content  # draft 2 of 3, the only one with a verified quote
+    # A debater's own best-of-N (a persuasion tournament's configuration) applies to that debater alone.
+    clients["debater_b"] = ChatClient(TwoDrafts(name="b"))
+    evidence = asyncio.run(debate(item, clients, Settings(rounds=1, best_of_n_a=3, judge_mode="logprob")))
+    assert "<v_quote>" in evidence.turns[0].content and evidence.turns[1].content == "Trust me."  # b: one greedy draft
+    with pytest.raises(SuperalignError, match="preference model"):
+        asyncio.run(debate(item, {**clients, "preference": None}, Settings(rounds=1, best_of_n_b=2)))
 
 
 def test_paired_difference_on_logprob_signals_resamples_items():

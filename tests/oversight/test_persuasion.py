@@ -69,9 +69,29 @@ def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs
     assert irrelevant["rating_wrong"] > fabricate["rating_wrong"]
     assert irrelevant["judge_accuracy_vs_it_lying_lo"] <= irrelevant["judge_accuracy_vs_it_lying"] \
         <= irrelevant["judge_accuracy_vs_it_lying_hi"] < 1.0  # resampling items, never the full 1.0 of fabricate
+    # Self-play: both sides the same configuration, so the judge always wins against fabricate, not irrelevant.
+    self_play = {name: [m.correct_won for m in matches if m.correct_side == m.wrong_side == name] for name in rows}
+    assert fabricate["judge_accuracy_self_play"] == 1.0 and len(self_play["scripted:fabricate"]) == 12
+    assert irrelevant["judge_accuracy_self_play"] == sum(self_play["scripted:irrelevant"]) / 12 < 1.0
+    assert irrelevant["rating"] == (irrelevant["rating_correct"] + irrelevant["rating_wrong"]) / 2
     from superalign.oversight.runner import run_protocol
 
     run_protocol("debate", items, {"judge": ChatClient(MockChat(_prefers_verified)), "debater_a": debaters[0],
                                    "debater_b": debaters[0], "consultant": debaters[1]}, settings, item_set="facts")
     stored, left_out = matches_from_records(RunStore().records(kind="oversight"))  # the same debates, once
     assert sorted(stored, key=repr) == sorted(matches, key=repr) and left_out == []
+
+
+def test_a_best_of_n_configuration_plays_under_its_own_name(runs_dir):
+    """(client, N) in a cross-play is that debater's best-of-N, named apart from the same model's plain self."""
+    from superalign.chat.client import ChatClient, MockChat
+    from superalign.oversight.items import load_items
+    from superalign.oversight.persuasion import cross_play, persuasion_table
+    from superalign.oversight.protocols import LADDER_SETTINGS, Settings
+    from superalign.oversight.scripted import ScriptedDebater
+
+    liar = ChatClient(ScriptedDebater("irrelevant"))
+    matches = cross_play(load_items("facts", 4), [liar, (liar, 3)], ChatClient(MockChat(_prefers_verified)),
+                         Settings(**LADDER_SETTINGS), item_set="facts")
+    assert len(matches) == 4 * 4
+    assert {r["config"] for r in persuasion_table(matches)} == {"scripted:irrelevant", "scripted:irrelevant, best-of 3"}

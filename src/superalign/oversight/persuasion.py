@@ -71,15 +71,18 @@ def matches_from_transcripts(transcripts, config_a: str, config_b: str, by_truth
 
 
 def debater_config(record: dict) -> tuple[str, str]:
-    """The configurations of a debate record's two debaters: model name, with best-of-N and rounds when not 1."""
+    """The configurations of a debate record's two debaters: model name, with best-of-N (the debater's own where
+    set) and rounds when not 1."""
     config = record["config"]
     settings = config["settings"]
-    extras = "".join(f", {label} {settings[key]}" for key, label in (("best_of_n", "best-of"), ("rounds", "rounds"))
-                     if settings.get(key, 1) != 1)
+    rounds = f", rounds {settings['rounds']}" if settings.get("rounds", 1) != 1 else ""
 
     def name(role: str) -> str:
         identity = config["models"][role]  # the chat backend's identity: a model name, or a scripted style
-        return (identity.get("name") or ":".join(str(identity[k]) for k in ("kind", "style") if k in identity)) + extras
+        own = settings.get(f"best_of_n_{role[-1]}")
+        n = settings.get("best_of_n", 1) if own is None else own
+        return ((identity.get("name") or ":".join(str(identity[k]) for k in ("kind", "style") if k in identity))
+                + (f", best-of {n}" if n != 1 else "") + rounds)
 
     return name("debater_a"), name("debater_b")
 
@@ -118,9 +121,10 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
 
 
 def persuasion_table(matches: list[Match], n_boot: int = 200, seed: int = 0) -> list[dict[str, float | str]]:
-    """Per configuration: its Bradley-Terry ratings on each side, and the judge's accuracy in the debates where
-    it argued the wrong answer (a more persuasive liar, a lower accuracy) and the right one, each with a 95%
-    interval from a bootstrap over items (an item's debates are resampled together; ratings refitted)."""
+    """Per configuration: its Bradley-Terry ratings on each side and their mean (`rating`), and the judge's
+    accuracy in the debates where it argued the wrong answer (a more persuasive liar, a lower accuracy), the right
+    one, and both (self-play: Khan et al.'s figure puts this against the rating), each with a 95% interval from
+    a bootstrap over items (an item's debates are resampled together; ratings refitted)."""
 
     def measure(part: list[Match]) -> dict[str, dict[str, float]]:
         ratings = bradley_terry(part)
@@ -128,9 +132,12 @@ def persuasion_table(matches: list[Match], n_boot: int = 200, seed: int = 0) -> 
         for config, r in ratings.items():
             lying = [m.correct_won for m in part if m.wrong_side == config]
             honest = [m.correct_won for m in part if m.correct_side == config]
+            self_play = [m.correct_won for m in part if m.correct_side == m.wrong_side == config]
             out[config] = {"rating_correct": r["correct"], "rating_wrong": r["wrong"], "debates": r["matches"],
+                           "rating": (r["correct"] + r["wrong"]) / 2,
                            "judge_accuracy_vs_it_lying": float(np.mean(lying)) if lying else float("nan"),
-                           "judge_accuracy_with_it_honest": float(np.mean(honest)) if honest else float("nan")}
+                           "judge_accuracy_with_it_honest": float(np.mean(honest)) if honest else float("nan"),
+                           "judge_accuracy_self_play": float(np.mean(self_play)) if self_play else float("nan")}
         return out
 
     point = measure(matches)
@@ -144,7 +151,8 @@ def persuasion_table(matches: list[Match], n_boot: int = 200, seed: int = 0) -> 
     rows = []
     for config, values in sorted(point.items()):
         row: dict[str, float | str] = {"config": config, **values}
-        for key in ("rating_correct", "rating_wrong", "judge_accuracy_vs_it_lying", "judge_accuracy_with_it_honest"):
+        for key in ("rating_correct", "rating_wrong", "rating", "judge_accuracy_vs_it_lying",
+                    "judge_accuracy_with_it_honest", "judge_accuracy_self_play"):
             draws = [b[config][key] for b in boots if config in b and b[config][key] == b[config][key]]
             row[f"{key}_lo"], row[f"{key}_hi"] = (np.percentile(draws, [2.5, 97.5]).tolist() if draws
                                                   else (float("nan"), float("nan")))
@@ -155,15 +163,22 @@ def persuasion_table(matches: list[Match], n_boot: int = 200, seed: int = 0) -> 
 def cross_play(items, debaters: list, judge, settings, item_set: str = "", store=None) -> list[Match]:
     """Debates between every ordered pair of debater configurations (self-play included) on the same items,
     each a run record of the store, judged by the same judge with the same settings; all their matches, each
-    configuration named as `debater_config` names it from the record."""
+    configuration named as `debater_config` names it from the record. A configuration is a chat client, or
+    (client, N) for a best-of-N debater (its arguments picked by the judge's model, reading each alone)."""
+    from dataclasses import replace
+
     from superalign.oversight.runner import run_protocol
     from superalign.oversight.transcript import Transcript
 
+    configs = [d if isinstance(d, tuple) else (d, None) for d in debaters]
     matches = []
-    for client_a in debaters:
-        for client_b in debaters:
-            record = run_protocol("debate", items, {"judge": judge, "debater_a": client_a, "debater_b": client_b},
-                                  settings, item_set=item_set, store=store)
+    for client_a, n_a in configs:
+        for client_b, n_b in configs:
+            clients = {"judge": judge, "debater_a": client_a, "debater_b": client_b}
+            if max(n or settings.best_of_n for n in (n_a, n_b)) > 1:
+                clients["preference"] = judge
+            record = run_protocol("debate", items, clients, replace(settings, best_of_n_a=n_a, best_of_n_b=n_b),
+                                  item_set=item_set, store=store)
             matches += matches_from_transcripts([Transcript(**t) for t in record["result"]["transcripts"]],
                                                 *debater_config(record))
     return matches
