@@ -2,6 +2,8 @@
 
 1. The log-prob judge alone: scripted debaters (no model) on `facts`, Qwen-0.5B scoring each answer's text
    (cloze) in both answer orders, one debate round.
+   The same with `judge_answers_last` (the answers listed after the evidence, so the two orders share the
+   transcript as a prompt prefix), against the default prompt (the answers first), side by side.
 2. Debate with real models: Qwen-1.5B debaters reading a BBC article (`bbc-cloze`), one simultaneous round,
    the Qwen-0.5B cloze judge, unverified quotes removed (the ladder's settings, examples/oversight_ladder.py).
 
@@ -9,7 +11,7 @@ Each item's evidence is gathered once and judged in both answer orders. Cold: an
 models loaded beforehand, so load time is not counted). Warm: the same run again with the same cache and a
 fresh run store, so nothing is read from an earlier record.
 
-Usage: python benchmarks/oversight.py [--n 4] [--only judge|debate]
+Usage: python benchmarks/oversight.py [--n 4] [--only judge|judge-answers-last|debate]
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from superalign.oversight.protocols import LADDER_SETTINGS, ROLES, Settings
 from superalign.oversight.runner import run_protocol
 from superalign.runs.store import RunStore
 
-CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b"), "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b")}
+CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
+         "judge-answers-last": ("facts", "scripted:fabricate", "qwen-0.5b", {"judge_answers_last": True}),
+         "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {})}
 
 
-def bench(name: str, n: int) -> None:
-    task, debater_name, judge_name = CASES[name]
+def bench(name: str, n: int) -> float:
+    """Seconds for n items cold (printed with the warm re-run)."""
+    task, debater_name, judge_name, options = CASES[name]
     items = load_items(task, n)
     debater, judge_backend = CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
     for backend in (debater, judge_backend):
@@ -42,7 +47,7 @@ def bench(name: str, n: int) -> None:
             client, judge = ChatClient(debater, cache=cache), ChatClient(judge_backend, cache=cache)
             clients = {role: judge if role == "judge" else client for role in ROLES["debate"]}
             start = time.perf_counter()
-            run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS), item_set=task,
+            run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS, **options), item_set=task,
                          store=RunStore(Path(tmp) / f"{label}.sqlite"))
             seconds = time.perf_counter() - start
             times.append(seconds)
@@ -51,6 +56,7 @@ def bench(name: str, n: int) -> None:
                   f"{client.usage.requests + judge.usage.requests}, from cache {client.usage.cached + judge.usage.cached}")
     print(f"{name}: 200 items would take {200 * times[0] / n / 60:.0f} min cold; a re-run is "
           f"{times[0] / times[1]:.0f}x faster from the cache")
+    return times[0]
 
 
 def main() -> None:
@@ -58,8 +64,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4)
     parser.add_argument("--only", choices=sorted(CASES), default=None)
     args = parser.parse_args()
-    for name in [args.only] if args.only else list(CASES):
-        bench(name, args.n)
+    cold = {name: bench(name, args.n) for name in ([args.only] if args.only else list(CASES))}
+    if {"judge", "judge-answers-last"} <= set(cold):
+        print(f"judge with the answers after the evidence (both orders share the transcript's KV cache): "
+              f"{cold['judge'] / cold['judge-answers-last']:.2f}x the default prompt's speed, cold")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Log-prob judging, swap at judging time, the facts task and scripted debaters; then the real 0.5B judge."""
 
 import asyncio
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,36 @@ def test_each_debate_is_generated_once_and_judged_in_both_orders(runs_dir):
     transcripts = record["result"]["transcripts"]
     assert [t["swapped"] for t in transcripts] == [False, True]
     assert transcripts[0]["turns"][:4] == transcripts[1]["turns"][:4]
+
+
+def test_answers_last_judges_an_items_two_orders_back_to_back_on_one_shared_prefix(runs_dir):
+    """With the answers after the evidence, an item's two judged prompts are the same up to the answers, and
+    they run one after the other (so llama.cpp's KV cache of the transcript serves the second); the default
+    prompt still lists the answers first (the recorded tables' prompt, and their cache keys)."""
+    import time
+
+    items = load_items("facts", 5)
+    prompts = []
+
+    def slow_judge(messages) -> str:  # one order of each item takes longer: run together, they finish apart
+        a, b = re.findall(r"\n[AB]: (.*)", messages[-1]["content"])[-2:]
+        time.sleep(0.05 if a < b else 0.01)
+        prompts.append(messages[-1]["content"])
+        return "x"
+
+    judge = ChatClient(MockChat(slow_judge))
+    debater = ChatClient(ScriptedDebater("fabricate"))
+    clients = {"debater_a": debater, "debater_b": debater, "judge": judge}
+    run_protocol("debate", items, clients, Settings(rounds=1, judge_mode="cloze", judge_answers_last=True),
+                 item_set="facts")
+    assert len(prompts) == 10
+    for first, second in zip(prompts[::2], prompts[1::2]):
+        shared = first.split("Possible answers:")[0]
+        assert "Debate transcript" in shared and second.startswith(shared) and first != second
+    default = prompts.copy()
+    prompts.clear()
+    run_protocol("debate", items, clients, Settings(rounds=1, judge_mode="cloze"), item_set="facts")
+    assert all(p.index("\nA: ") < p.index("Debate transcript") for p in prompts) and prompts[0] not in default
 
 
 def test_logprob_judging_reports_signal_bias_and_calibration(runs_dir):

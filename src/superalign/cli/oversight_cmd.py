@@ -40,6 +40,8 @@ def run(
     unverified_quotes: Annotated[str, typer.Option(help="mark (shown as u_quote) or remove (the judge never reads "
                                                         "them)")] = "mark",
     judge_source_share: Annotated[float, typer.Option(help="share of the source's sentences the judge also reads")] = 0.0,
+    judge_answers_last: Annotated[bool, typer.Option(help="list the answers after the evidence (both orders then "
+                                                          "share the transcript's KV cache: faster)")] = False,
     seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
     refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
 ) -> None:
@@ -52,7 +54,8 @@ def run(
         clients["preference"] = weak
     settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
                         judge_sees_source=judge_sees_source, judge_mode=judge_mode, verify_quotes=verify_quotes,
-                        unverified_quotes=unverified_quotes, judge_source_share=judge_source_share)
+                        unverified_quotes=unverified_quotes, judge_source_share=judge_source_share,
+                        judge_answers_last=judge_answers_last)
     record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
     _print([record])
 

@@ -99,7 +99,8 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
 
     def judged_by(r: dict) -> str:
         s = r["config"]["settings"]
-        keys = ("judge_mode", "judge_sees_source", "verify_quotes", "unverified_quotes", "judge_source_share")
+        keys = ("judge_mode", "judge_sees_source", "verify_quotes", "unverified_quotes", "judge_source_share",
+                "judge_answers_last")
         return str((r["config"]["models"]["judge"], [s.get(k) for k in keys], r["config"]["items"]))
 
     groups: dict[str, list[dict]] = {}

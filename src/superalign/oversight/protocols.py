@@ -47,6 +47,9 @@ class Settings:
     verify_quotes: bool = True  # off: quotes (and any tags a model forged) reach the judge unchecked
     unverified_quotes: str = "mark"  # "mark": shown as <u_quote>; "remove": the judge never reads them
     judge_source_share: float = 0.0  # the share of the source's sentences (from its start) the judge also reads
+    # The answers listed after the evidence, not before: the two judged orders then share the whole transcript as
+    # a prompt prefix (llama.cpp reuses its KV cache). Off by default: the README's tables list the answers first.
+    judge_answers_last: bool = False
     # One debater's own best-of-N where the two differ (a persuasion tournament's configurations); None: best_of_n.
     best_of_n_a: int | None = None
     best_of_n_b: int | None = None
@@ -97,11 +100,14 @@ def source_part(source: str, share: float) -> str:
 
 
 def judge_messages(item: OversightItem, evidence: Evidence, swap: bool, source_share: float = 0.0,
-                   mode: str = "generate") -> list[dict[str, str]]:
+                   mode: str = "generate", answers_last: bool = False) -> list[dict[str, str]]:
     answers, _ = _shown(item, swap)
     seen = f"Part of the source text:\n{source_part(item.source, source_share)}\n\n" if source_share > 0 else ""
     ask = _CLOZE_ASK if mode == "cloze" else _VERDICT_ASK
-    prompt = f"{seen}Question: {item.question}\n{_options(answers)}\n\n{evidence.body}\n\n{ask}"
+    if answers_last:  # everything before the answers is the same in both orders
+        prompt = f"{seen}Question: {item.question}\n\n{evidence.body}\n\nPossible answers:\n{_options(answers)}\n\n{ask}"
+    else:
+        prompt = f"{seen}Question: {item.question}\n{_options(answers)}\n\n{evidence.body}\n\n{ask}"
     return [{"role": "system", "content": _JUDGE_SYSTEM}, {"role": "user", "content": prompt}]
 
 
@@ -123,7 +129,8 @@ async def judge(item: OversightItem, evidence: Evidence, swap: bool, judge_clien
                             assigned=None if evidence.assigned is None else (1 - evidence.assigned if swap else evidence.assigned))
     transcript.quotes_verified = sum(v for v, _ in evidence.quotes_by_role.values())
     transcript.quotes_unverified = sum(u for _, u in evidence.quotes_by_role.values())
-    messages = judge_messages(item, evidence, swap, settings.judge_source_share, settings.judge_mode)
+    messages = judge_messages(item, evidence, swap, settings.judge_source_share, settings.judge_mode,
+                              settings.judge_answers_last)
     if settings.judge_mode != "generate":
         z = await log_odds(judge_client, messages, answers, settings.judge_mode)
         transcript.log_odds = z
@@ -167,7 +174,8 @@ async def _best_rated(drafts: list[str], item: OversightItem, side: int, setting
     for draft in drafts:
         shown, _, _ = _as_judged(draft, item, settings)
         body = f"{QUOTE_LEGEND}\nAn argument that the answer is \"{item.answers[side]}\": {shown}"
-        messages = judge_messages(item, Evidence(body), False, mode=settings.judge_mode)
+        messages = judge_messages(item, Evidence(body), False, mode=settings.judge_mode,
+                                  answers_last=settings.judge_answers_last)
         z = await log_odds(preference, messages, tuple(item.answers), settings.judge_mode)
         scores.append(z if side == 0 else -z)
     return int(max(range(len(drafts)), key=lambda i: scores[i]))

@@ -28,11 +28,17 @@ async def run_transcripts(protocol: str, items: list[OversightItem], clients: di
     orders, so position bias cancels in the average and is measured, without regenerating any argument."""
     fn = PROTOCOLS.get(protocol)
     name = protocol + ("-with-source" if protocol == "direct" and settings.judge_sees_source else "")
+    pair = asyncio.Lock()
 
     async def one(item: OversightItem, **options) -> list[Transcript]:
         evidence = await fn(item, clients, settings, **options)
-        return list(await asyncio.gather(*(judge(item, evidence, swap, clients["judge"], settings, name)
-                                           for swap in (False, True))))
+        orders = [judge(item, evidence, swap, clients["judge"], settings, name) for swap in (False, True)]
+        if not settings.judge_answers_last:
+            return list(await asyncio.gather(*orders))
+        # The second order reuses the first's KV cache of the whole transcript only if no other judge request
+        # runs in between: an item's two orders go together (this serializes the judge's requests).
+        async with pair:
+            return [await order for order in orders]
 
     jobs = [one(item, side=side) for item in items for side in (0, 1)] if protocol == "consultancy" \
         else [one(item) for item in items]
