@@ -97,11 +97,17 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
     if not debates:
         return [], []
 
+    from dataclasses import asdict
+
+    from superalign.oversight.protocols import Settings
+
+    defaults = asdict(Settings())  # a record made before a setting existed ran with its default
+
     def judged_by(r: dict) -> str:
-        s = r["config"]["settings"]
+        s = {**defaults, **r["config"]["settings"]}
         keys = ("judge_mode", "judge_sees_source", "verify_quotes", "unverified_quotes", "judge_source_share",
                 "judge_answers_last")
-        return str((r["config"]["models"]["judge"], [s.get(k) for k in keys], r["config"]["items"]))
+        return str((r["config"]["models"]["judge"], [s[k] for k in keys], r["config"]["items"]))
 
     groups: dict[str, list[dict]] = {}
     for r in debates:
