@@ -11,7 +11,7 @@ Each item's evidence is gathered once and judged in both answer orders. Cold: an
 models loaded beforehand, so load time is not counted). Warm: the same run again with the same cache and a
 fresh run store, so nothing is read from an earlier record.
 
-Usage: python benchmarks/oversight.py [--n 4] [--only judge|judge-answers-last|debate]
+Usage: python benchmarks/oversight.py [--n 4] [--only judge|judge-answers-last|debate]...
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import LADDER_SETTINGS, ROLES, Settings
-from superalign.oversight.runner import run_protocol
+from superalign.oversight.runner import paired_difference, run_protocol
+from superalign.oversight.transcript import Transcript
 from superalign.runs.store import RunStore
 
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
@@ -32,8 +33,8 @@ CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
          "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {})}
 
 
-def bench(name: str, n: int) -> float:
-    """Seconds for n items cold (printed with the warm re-run)."""
+def bench(name: str, n: int) -> tuple[float, list[Transcript]]:
+    """Seconds for n items cold (printed with the warm re-run), and the judged transcripts."""
     task, debater_name, judge_name, options = CASES[name]
     items = load_items(task, n)
     debater, judge_backend = CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
@@ -47,27 +48,31 @@ def bench(name: str, n: int) -> float:
             client, judge = ChatClient(debater, cache=cache), ChatClient(judge_backend, cache=cache)
             clients = {role: judge if role == "judge" else client for role in ROLES["debate"]}
             start = time.perf_counter()
-            run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS, **options), item_set=task,
-                         store=RunStore(Path(tmp) / f"{label}.sqlite"))
+            record = run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS, **options), item_set=task,
+                                  store=RunStore(Path(tmp) / f"{label}.sqlite"))
             seconds = time.perf_counter() - start
             times.append(seconds)
             print(f"{name} ({task}, debaters {debater_name}, judge {judge_name} cloze) {label}: {n} items "
                   f"({2 * n} judged orders) in {seconds:.1f} s = {60 * n / seconds:.1f} items/min; requests "
                   f"{client.usage.requests + judge.usage.requests}, from cache {client.usage.cached + judge.usage.cached}")
     print(f"{name}: 200 items would take {200 * times[0] / n / 60:.0f} min cold; a re-run is "
-          f"{times[0] / times[1]:.0f}x faster from the cache")
-    return times[0]
+          f"{times[0] / times[1]:.0f}x faster from the cache; judge accuracy "
+          f"{record['result']['metrics']['logprob']['accuracy']:.3f} on these {n} items")
+    return times[0], [Transcript(**t) for t in record["result"]["transcripts"]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=4)
-    parser.add_argument("--only", choices=sorted(CASES), default=None)
+    parser.add_argument("--only", choices=sorted(CASES), action="append", default=None, help="repeatable")
     args = parser.parse_args()
-    cold = {name: bench(name, args.n) for name in ([args.only] if args.only else list(CASES))}
-    if {"judge", "judge-answers-last"} <= set(cold):
+    runs = {name: bench(name, args.n) for name in (args.only or list(CASES))}
+    if {"judge", "judge-answers-last"} <= set(runs):
+        (default, first), (last, second) = runs["judge"], runs["judge-answers-last"]
+        d = paired_difference(second, first, score="logprob")
         print(f"judge with the answers after the evidence (both orders share the transcript's KV cache): "
-              f"{cold['judge'] / cold['judge-answers-last']:.2f}x the default prompt's speed, cold")
+              f"{default / last:.2f}x the default prompt's speed, cold; accuracy difference to the default "
+              f"{d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] paired over {d['items']} items")
 
 
 if __name__ == "__main__":
