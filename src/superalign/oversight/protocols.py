@@ -105,7 +105,8 @@ def judge_messages(item: OversightItem, evidence: Evidence, swap: bool, source_s
     seen = f"Part of the source text:\n{source_part(item.source, source_share)}\n\n" if source_share > 0 else ""
     ask = _CLOZE_ASK if mode == "cloze" else _VERDICT_ASK
     if answers_last:  # everything before the answers is the same in both orders
-        prompt = f"{seen}Question: {item.question}\n\n{evidence.body}\n\nPossible answers:\n{_options(answers)}\n\n{ask}"
+        prompt = (f"{seen}Question: {item.question}\n\n{evidence.body}\n\n"
+                  f"Possible answers:\n{_options(answers)}\n\n{ask}")
     else:
         prompt = f"{seen}Question: {item.question}\n{_options(answers)}\n\n{evidence.body}\n\n{ask}"
     return [{"role": "system", "content": _JUDGE_SYSTEM}, {"role": "user", "content": prompt}]
