@@ -13,13 +13,14 @@ debates and in its self-play (Khan et al. 2024: judge accuracy against persuasiv
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from superalign.chat.client import get_chat_model
 from superalign.evaluation.plots import save
 from superalign.io import atomic_path
 from superalign.oversight.items import load_items
-from superalign.oversight.persuasion import cross_play, persuasion_table
+from superalign.oversight.persuasion import cross_play, persuasion_table, rating_difference
 from superalign.oversight.plots import persuasion_figure
 from superalign.oversight.protocols import LADDER_SETTINGS, Settings
 
@@ -72,6 +73,14 @@ def main() -> None:
                      f"{cell(r, 'judge_accuracy_with_it_honest', '.3f')} | {cell(r, 'judge_accuracy_self_play', '.3f')} "
                      f"| {r['debates']} |")
     lines += ["", "95% intervals: bootstrap over items (each item's debates resampled together, ratings refitted)"]
+    configs = {r["config"] for r in rows}
+    for config in sorted(configs):  # a best-of-N configuration against the same model arguing greedily
+        base = re.sub(r", best-of \d+", "", config)
+        if base != config and base in configs:
+            d = rating_difference(matches, config, base)
+            parts = [f"{side} {d[key]['difference']:+.2f} [{d[key]['lo']:+.2f}, {d[key]['hi']:+.2f}]"
+                     for side, key in [("right side", "correct"), ("wrong side", "wrong"), ("mean", "rating")]]
+            lines.append(f"rating of {config} - {base} (paired over items): " + "; ".join(parts))
     text = "\n".join(lines)
     print(text)
     if args.out:

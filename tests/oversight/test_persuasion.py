@@ -3,7 +3,7 @@
 import pytest
 
 from superalign.errors import SuperalignError
-from superalign.oversight.persuasion import Match, bradley_terry, matches_from_transcripts
+from superalign.oversight.persuasion import Match, bradley_terry, matches_from_transcripts, rating_difference
 from superalign.oversight.transcript import Transcript
 
 
@@ -20,6 +20,23 @@ def test_a_more_persuasive_liar_gets_the_higher_wrong_side_rating():
     assert r["honest"]["matches"] == 20 and r["smooth"]["matches"] == 10
     with pytest.raises(SuperalignError, match="at least one debate"):
         bradley_terry([])
+
+
+def test_rating_difference_is_paired_over_items_and_has_the_sign_of_the_win_rates():
+    # 20 items; against the same honest debater the best-of-N liar wins on items 0-7, the greedy one on 0-1.
+    matches = []
+    for i in range(20):
+        matches += [Match("honest", "liar, best-of 4", float(i >= 8), item=str(i)),
+                    Match("honest", "liar", float(i >= 2), item=str(i)),
+                    Match("liar, best-of 4", "honest", 1.0, item=str(i)), Match("liar", "honest", 1.0, item=str(i))]
+    d = rating_difference(matches, "liar, best-of 4", "liar")
+    assert d["wrong"]["difference"] > 0 and d["wrong"]["lo"] > 0  # 8 wins against 2, on the same 20 items
+    assert d["wrong"]["lo"] < d["wrong"]["difference"] < d["wrong"]["hi"]
+    assert d["rating"]["difference"] == pytest.approx((d["correct"]["difference"] + d["wrong"]["difference"]) / 2)
+    # A configuration against itself: 0 on every resample.
+    assert rating_difference(matches, "liar", "liar")["wrong"] == {"difference": 0.0, "lo": 0.0, "hi": 0.0}
+    with pytest.raises(SuperalignError, match="must both play"):
+        rating_difference(matches, "liar, best-of 4", "absent")
 
 
 def test_matches_from_logprob_transcripts_use_the_order_averaged_signal():
