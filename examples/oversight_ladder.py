@@ -13,6 +13,8 @@ Protocols, all on the same items so that differences are paired:
   debate             two debaters, one simultaneous round, quotes verified
   debate, unchecked  the same arguments, quotes not verified (the judge is told nothing was checked)
   debate, 2 rounds   (--rows) a second simultaneous round, each debater reading both first-round arguments
+  debate, 3 rounds   (--rows) a third, each debater reading both arguments of both rounds (the debaters' prompts
+                     do not name the round count, so its first two rounds are those of the 2-round row, cached)
   debate, best of 4  (--rows) each debater samples 4 arguments (temperature 0.7) and keeps the one the judge
                      model, reading it alone, rates most likely right for its side (llm_debate's argument rating)
 Consultancy and both debates share their arguments (the same prompt, so the request cache serves them): the
@@ -48,6 +50,7 @@ RUNS = [("direct", "direct", Settings(judge_mode="cloze")),
 # Not in the default table (a second round costs about as much again as the first, best of 4 about three times
 # as much; README): --rows adds them.
 EXTRA_RUNS = [("debate, 2 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 2})),
+              ("debate, 3 rounds", "debate", Settings(**{**LADDER_SETTINGS, "rounds": 3})),
               ("debate, best of 4", "debate", Settings(**{**LADDER_SETTINGS, "best_of_n": 4}))]
 RUNS_BY_LABEL = {label: (protocol, settings) for label, protocol, settings in RUNS + EXTRA_RUNS}
 ITEM_SET = "bbc-cloze?max_chars=900"
@@ -72,7 +75,7 @@ def table(n: int, judge: str, debater: str, rows, transcripts) -> str:
                      f"{seconds:.0f} |")
     lines.append("")
     for a, b in [("debate", "consultancy"), ("debate", "debate, quotes unchecked"), ("debate, 2 rounds", "debate"),
-                 ("debate, best of 4", "debate")]:
+                 ("debate, 3 rounds", "debate"), ("debate, 3 rounds", "debate, 2 rounds"), ("debate, best of 4", "debate")]:
         if a in transcripts and b in transcripts:
             lines.append(f"{a} - {b}: {_paired(transcripts[a], transcripts[b])}")
     lines.append("(seconds: this step's compute; requests answered by the cache cost nothing)")
