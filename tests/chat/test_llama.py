@@ -138,3 +138,30 @@ def test_smollm2_through_llama_cpp_chats_and_checks_its_weights(monkeypatch):
     with pytest.raises(SuperalignError, match="SHA-256"):
         asyncio.run(ChatClient(CHAT_MODELS.get("smollm2-llama")(), cache=None).chat(
             [{"role": "user", "content": "hi"}], max_tokens=1))
+
+
+# A process that loaded a model and exits: its exit handler runs after ours and stands in for interpreter
+# shutdown tearing down llama-cpp-python's bindings, which `Llama.__del__` then called ("Exception ignored").
+_EXIT_AFTER_LOADING = """
+import atexit
+
+@atexit.register
+def tear_down_bindings_like_shutdown():
+    import llama_cpp.llama_cpp as bindings
+    for name in ("llama_model_free", "llama_free", "llama_batch_free"):
+        setattr(bindings, name, None)
+
+from superalign.chat.llama import CHAT_MODELS
+backend = CHAT_MODELS.get("qwen-0.5b")()
+backend.llama
+print("loaded")
+"""
+
+
+def test_loaded_models_are_freed_before_shutdown_tears_the_bindings_down(qwen):  # qwen: skips without the models
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _EXIT_AFTER_LOADING], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
+    assert "Exception ignored" not in done.stderr and "TypeError" not in done.stderr, done.stderr

@@ -10,7 +10,9 @@ transformers) and `llama:PATH.gguf` for any local GGUF. Needs the LLM extra (`ma
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
+import weakref
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +26,16 @@ from superalign.errors import MissingDependencyError
 # One llama.cpp computation at a time in this process, across models: each already uses every thread, and two
 # (a judge and a debater, say) running at once on the same cores spin against each other at their barriers.
 _COMPUTE = threading.Lock()
+
+# Loaded models, freed explicitly at exit: left to `Llama.__del__` during interpreter shutdown, their free
+# functions may already be torn down ("Exception ignored in Llama.__del__ ... 'NoneType' object is not callable").
+_LOADED: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _free_loaded_models() -> None:
+    for model in list(_LOADED):
+        model.close()
 
 
 class LlamaCppChat(ChatBackend):
@@ -55,8 +67,10 @@ class LlamaCppChat(ChatBackend):
         from superalign.settings import settings
 
         # logits_all: the log-probabilities of every position (prompt tokens too, for cloze scoring)
-        return Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=settings().threads, logits_all=True,
-                     seed=self.seed, verbose=False)
+        model = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=settings().threads, logits_all=True,
+                      seed=self.seed, verbose=False)
+        _LOADED.add(model)
+        return model
 
     def identity(self) -> dict[str, Any]:
         from superalign.models.packaged import weights_fingerprint
