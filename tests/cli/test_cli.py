@@ -166,9 +166,10 @@ def test_oversight_w2s_and_run_with_a_judge_supervisor(runs_dir):
     the weak supervisor go through the W2S pipeline and its store."""
     common = ["--weak", "minilm-l3", "--strong", "minilm-l6", "--task", "bbc-business-vs-tech"]
     result = invoke(["oversight", "w2s", *common, "--judge", "mock", "--protocol", "direct",
-                     "--sizes", "40,120,30,80", "--max-chars", "200"])
+                     "--sizes", "40,120,30,80", "--max-chars", "200", "--seed", "0", "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert "weak classifier" in result.output and "judge, direct" in result.output and "120 transfer" in result.output
+    assert "by seed" in result.output and "seed 1: " in result.output
     single = invoke(["run", *common, "--method", "naive", "--seeds", "1", "--sizes", "40,120,30,80",
                      "--supervisor", "judge", "--supervisor-option", "protocol=direct",
                      "--supervisor-option", "judge=mock", "--supervisor-option", "debater=qwen-1.5b",
@@ -176,7 +177,7 @@ def test_oversight_w2s_and_run_with_a_judge_supervisor(runs_dir):
     assert single.exit_code == 0, single.output
     from superalign.runs.store import RunStore
 
-    assert RunStore().count() == 2  # the single run is the comparison's judge row, read from the store
+    assert RunStore().count() == 4  # the single run is the comparison's seed-0 judge run, read from the store
     bad = _cli("run", *common, "--supervisor", "judge", "--supervisor-option", "protocl=direct")
     assert bad.returncode == 2 and "protocl" in bad.stderr and bad.stderr.count("\n") == 1
 

@@ -95,6 +95,7 @@ def test_label_sources_differ_only_by_their_supervisor(keyword_judge, runs_dir):
                                    splits=SplitSizes(weak_train=40, transfer=120, val=30, test=80))
     rows = {r["source"]: r for r in compare_label_sources(configs)}
     assert list(rows) == ["weak classifier", "judge, direct", "judge, direct (reads the text)"]
+    assert all(r["seeds"] == 1 for r in rows.values())
     assert len({r["ceiling"] for r in rows.values()}) == 1
     blind, reading = rows["judge, direct"], rows["judge, direct (reads the text)"]
     assert blind["label_accuracy"] < 0.65 and reading["label_accuracy"] > 0.7
@@ -105,3 +106,36 @@ def test_label_sources_differ_only_by_their_supervisor(keyword_judge, runs_dir):
     diff, lo, hi = reading["vs_reference"]
     assert diff == pytest.approx(reading["student"] - blind["student"]) and lo <= diff <= hi
     assert all(len(table_cells(r)) == len(TABLE_HEADER) for r in rows.values())
+
+
+def test_label_sources_pool_seeds_and_keep_each_seed(keyword_judge, runs_dir):
+    """Several seeds: each source's row is the mean over seeds (PGR the ratio of means) with an interval over
+    seeds and test examples; each seed's own numbers stay in `per_seed`; a seed already in the store is read back,
+    not rerun; a repeated or missing seed is refused."""
+    from superalign.oversight.w2s import compare_label_sources, label_source_configs, per_seed_lines
+    from superalign.runs.store import RunStore
+
+    kwargs = dict(protocols=("direct",), judge_reads_text=True, max_chars=240,
+                  splits=SplitSizes(weak_train=40, transfer=120, val=30, test=80))
+    args = ("bbc-business-vs-tech", "minilm-l3", "minilm-l6", keyword_judge, keyword_judge)
+    one = {r["source"]: r for r in compare_label_sources(label_source_configs(*args, seeds=(0,), **kwargs))}
+    configs = label_source_configs(*args, seeds=(0, 1), **kwargs)
+    assert [c.seed for c in configs["judge, direct"]] == [0, 1]
+    assert configs["judge, direct"][1].model_copy(update={"seed": 0}) == configs["judge, direct"][0]
+    rows = {r["source"]: r for r in compare_label_sources(configs)}
+    assert RunStore().count() == 6  # seed 0's three runs read back, seed 1's three run
+    reading = rows["judge, direct (reads the text)"]
+    assert reading["seeds"] == 2 and [s["seed"] for s in reading["per_seed"]] == [0, 1]
+    assert reading["per_seed"][0]["student"] == one["judge, direct (reads the text)"]["student"]
+    assert reading["student"] == pytest.approx(np.mean([s["student"] for s in reading["per_seed"]]))
+    mean_gap = reading["ceiling"] - reading["weak"]
+    assert reading["pgr"] == pytest.approx((reading["student"] - reading["weak"]) / mean_gap)  # ratio of means
+    diff, lo, hi = reading["vs_reference"]
+    assert diff == pytest.approx(np.mean([s["vs_reference"] for s in reading["per_seed"]])) and lo <= diff <= hi
+    assert rows["judge, direct"]["per_seed"][1]["vs_reference"] is None
+    lines = per_seed_lines(list(rows.values()))
+    assert len(lines) == 3 and "seed 1: " in lines[2] and "(" in lines[2] and "(" not in lines[1]
+    with pytest.raises(SuperalignError, match="distinct seeds"):
+        label_source_configs(*args, seeds=(0, 0), **kwargs)
+    with pytest.raises(SuperalignError, match="distinct seeds"):
+        label_source_configs(*args, seeds=(), **kwargs)

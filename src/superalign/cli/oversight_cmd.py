@@ -118,19 +118,24 @@ def w2s(
     judge: Annotated[str, typer.Option(help="judge model (cloze log-probs)")] = "qwen-0.5b",
     sizes: Annotated[str, typer.Option(help="split sizes weak_train,transfer,val,test; every text is judged")] = "40,100,20,100",
     max_chars: Annotated[int, typer.Option(help="each text is cut to this many characters")] = 900,
-    seed: Annotated[int, typer.Option(help="seed")] = 0,
+    seed: Annotated[list[int], typer.Option(help="seed (repeat for several: rows pool them, intervals resample them)")] = [0],
 ) -> None:
     """W2S runs identical but for the weak labels' source: the weak classifier, or a judge under each protocol."""
     from superalign.data.task import SplitSizes
-    from superalign.oversight.w2s import TABLE_HEADER, compare_label_sources, label_source_configs, table_cells
+    from superalign.oversight.w2s import (TABLE_HEADER, compare_label_sources, label_source_configs, per_seed_lines,
+                                          table_cells)
 
     configs = label_source_configs(task, weak, strong, judge, debater, tuple(protocol), judge_reads_text,
-                                   seed=seed, splits=SplitSizes.parse(sizes), max_chars=max_chars)
+                                   seeds=seed, splits=SplitSizes.parse(sizes), max_chars=max_chars)
     rows = compare_label_sources(configs)
     n = rows[0]["n"]
     table = Table(*TABLE_HEADER, title=f"oversight x W2SG on {task}: {weak} classifier or judge {judge} -> {strong} "
-                                        f"student ({n['transfer']} transfer, {n['test']} test examples)")
+                                        f"student ({n['transfer']} transfer, {n['test']} test examples a seed)")
     for r in rows:
         table.add_row(*table_cells(r))
     out.print(table)
+    if len(seed) > 1:
+        out.print("student test accuracy by seed (its difference to the student on the blind judge's labels):")
+        for line in per_seed_lines(rows):
+            out.print("  " + line)
     err.print("records in the run store (superalign results); PGR = (student - weak) / (ceiling - weak)")
