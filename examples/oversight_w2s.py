@@ -45,7 +45,7 @@ def main() -> None:
     rows = compare_label_sources(configs)
     n, seeds = rows[0]["n"], args.seed or [0]
     lines = [f"{args.task}: {n['weak_train']} weak_train, {n['transfer']} transfer, {n['val']} val, {n['test']} test "
-             f"examples a seed, seeds {', '.join(map(str, seeds))}; judge {args.judge}, debaters {args.debater}; "
+             f"examples a seed, seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}; judge {args.judge}, debaters {args.debater}; "
              "student mpnet (logistic head)", "",
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(table_cells(r)) + " |" for r in rows]
