@@ -128,6 +128,8 @@ def test_label_sources_pool_seeds_and_keep_each_seed(keyword_judge, runs_dir):
     assert reading["seeds"] == 2 and [s["seed"] for s in reading["per_seed"]] == [0, 1]
     assert reading["per_seed"][0]["student"] == one["judge, direct (reads the text)"]["student"]
     assert reading["student"] == pytest.approx(np.mean([s["student"] for s in reading["per_seed"]]))
+    assert reading["weak_auroc"] == pytest.approx(np.mean([s["weak_auroc"] for s in reading["per_seed"]]))
+    assert reading["weak_auroc"] > 0.7 and rows["judge, direct"]["weak_auroc"] == pytest.approx(0.5)  # one prior
     mean_gap = reading["ceiling"] - reading["weak"]
     assert reading["pgr"] == pytest.approx((reading["student"] - reading["weak"]) / mean_gap)  # ratio of means
     diff, lo, hi = reading["vs_reference"]

@@ -78,11 +78,13 @@ def compare_label_sources(configs: dict[str, list[ExperimentConfig]], **run_opti
         c = correct[name]
         est = pgr_of_means([(s["weak"], s["student"], s["ceiling"]) for s in c])
         per_seed = [{"seed": config.seed, "label_accuracy": r["weak_label_accuracy"],
-                     "weak": r["metrics"]["weak"]["accuracy"], "student": r["metrics"]["student"]["accuracy"],
+                     "weak": r["metrics"]["weak"]["accuracy"], "weak_auroc": r["metrics"]["weak"]["auroc"],
+                     "student": r["metrics"]["student"]["accuracy"],
                      "ceiling": r["metrics"]["ceiling"]["accuracy"], "vs_reference": None}
                     for config, r in zip(configs[name], runs)]
         row = {"source": name, "label_accuracy": float(np.mean([s["label_accuracy"] for s in per_seed])),
-               "weak": est.weak, "student": est.student, "ceiling": est.ceiling, "pgr": est.pgr,
+               "weak": est.weak, "weak_auroc": float(np.mean([s["weak_auroc"] for s in per_seed])),
+               "student": est.student, "ceiling": est.ceiling, "pgr": est.pgr,
                "pgr_lo": est.lo, "pgr_hi": est.hi, "gap_examples": est.gap_examples, "flagged": est.flagged,
                "undefined_seeds": est.undefined_seeds, "small_gap_seeds": est.small_gap_seeds,
                "seeds": len(runs), "n": runs[0]["n"], "supervisor": runs[0]["supervisor"], "vs_reference": None,
@@ -96,7 +98,10 @@ def compare_label_sources(configs: dict[str, list[ExperimentConfig]], **run_opti
     return rows
 
 
-TABLE_HEADER = ["label source", "seeds", "label accuracy (transfer)", "weak test acc", "student test acc",
+# The supervisor's test AUROC beside its accuracy: a judge whose signal ranks texts well but whose calibration
+# (two numbers fitted on weak_train) puts the threshold wrong has a high AUROC and a low accuracy.
+TABLE_HEADER = ["label source", "seeds", "label accuracy (transfer)", "weak test acc", "weak test AUROC",
+                "student test acc",
                 "ceiling", "PGR [95% CI]", "gap (test ex.)", f"student vs {REFERENCE} [95% CI]"]
 
 
@@ -105,7 +110,7 @@ def table_cells(row: dict[str, Any]) -> list[str]:
     pgr = format_pgr(SimpleNamespace(**row))  # the W2S tables' form: ⚑ marks a gap too small for a ratio
     diff = "-" if row["vs_reference"] is None else "{:+.3f} [{:+.3f}, {:+.3f}]".format(*row["vs_reference"])
     return [row["source"], str(row["seeds"]), f"{row['label_accuracy']:.3f}", f"{row['weak']:.3f}",
-            f"{row['student']:.3f}", f"{row['ceiling']:.3f}", pgr, gap_note(SimpleNamespace(**row)), diff]
+            f"{row['weak_auroc']:.3f}", f"{row['student']:.3f}", f"{row['ceiling']:.3f}", pgr, gap_note(SimpleNamespace(**row)), diff]
 
 
 def per_seed_lines(rows: list[dict[str, Any]]) -> list[str]:
