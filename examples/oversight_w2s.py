@@ -45,8 +45,8 @@ def main() -> None:
     rows = compare_label_sources(configs)
     n, seeds = rows[0]["n"], args.seed or [0]
     lines = [f"{args.task}: {n['weak_train']} weak_train, {n['transfer']} transfer, {n['val']} val, {n['test']} test "
-             f"examples a seed, seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}; judge {args.judge}, debaters {args.debater}; "
-             "student mpnet (logistic head)", "",
+             f"examples a seed, seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}; judge {args.judge}, "
+             f"debaters {args.debater}; student mpnet (logistic head)", "",
              "| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     lines += ["| " + " | ".join(table_cells(r)) + " |" for r in rows]
     lines += ["", "Accuracies are means over seeds and PGR the ratio of those means; intervals resample seeds and the "

@@ -101,8 +101,7 @@ def compare_label_sources(configs: dict[str, list[ExperimentConfig]], **run_opti
 # The supervisor's test AUROC beside its accuracy: a judge whose signal ranks texts well but whose calibration
 # (two numbers fitted on weak_train) puts the threshold wrong has a high AUROC and a low accuracy.
 TABLE_HEADER = ["label source", "seeds", "label accuracy (transfer)", "weak test acc", "weak test AUROC",
-                "student test acc",
-                "ceiling", "PGR [95% CI]", "gap (test ex.)", f"student vs {REFERENCE} [95% CI]"]
+                "student test acc", "ceiling", "PGR [95% CI]", "gap (test ex.)", f"student vs {REFERENCE} [95% CI]"]
 
 
 def table_cells(row: dict[str, Any]) -> list[str]:
@@ -110,7 +109,8 @@ def table_cells(row: dict[str, Any]) -> list[str]:
     pgr = format_pgr(SimpleNamespace(**row))  # the W2S tables' form: ⚑ marks a gap too small for a ratio
     diff = "-" if row["vs_reference"] is None else "{:+.3f} [{:+.3f}, {:+.3f}]".format(*row["vs_reference"])
     return [row["source"], str(row["seeds"]), f"{row['label_accuracy']:.3f}", f"{row['weak']:.3f}",
-            f"{row['weak_auroc']:.3f}", f"{row['student']:.3f}", f"{row['ceiling']:.3f}", pgr, gap_note(SimpleNamespace(**row)), diff]
+            f"{row['weak_auroc']:.3f}", f"{row['student']:.3f}", f"{row['ceiling']:.3f}", pgr,
+            gap_note(SimpleNamespace(**row)), diff]
 
 
 def per_seed_lines(rows: list[dict[str, Any]]) -> list[str]:
