@@ -2,9 +2,9 @@
 
 Every source is a W2S pipeline run (`superalign.w2s.pipeline`, recorded in the run store) that differs only
 in its `supervisor`: the weak classifier, and a language-model judge (`superalign.oversight.supervisor`)
-under each protocol asked for. Task, encoders, splits, method, seed and the ceiling are the same in every
-run, so the students differ only by where their labels came from; "weak" is each supervisor's own accuracy
-on test, and PGR is measured against it.
+under each protocol asked for. Task, encoders, method and, at each seed, the splits and the ceiling are the
+same in every run, so the students differ only by where their labels came from; "weak" is each supervisor's
+own accuracy on test, and PGR is measured against it. Several seeds pool into one row per source.
 """
 
 from __future__ import annotations
