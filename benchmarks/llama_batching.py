@@ -1,10 +1,12 @@
-"""What batched decoding would buy the debaters: llama.cpp decode steps for K sequences at once against K
+"""What batched decoding buys the debaters: llama.cpp decode steps for K sequences at once against K
 sequences one after another, on the packaged Qwen-1.5B (the ladder's debater), in one run.
 
-A debate's generation is a decode step per token per argument (about 100 ms on 2 cores for the 1.5B model);
-two debaters, or two items, could share a step as K sequences of one llama.cpp batch (each step then reads
-the weights once for K tokens). This measures that ceiling before anyone builds it: the same article-length
-prefix in every sequence (its KV cells shared), then decode steps of one token per sequence, greedy.
+A debate's generation is a decode step per token per argument (about 70-100 ms on 2 cores for the 1.5B model);
+two debaters, or two items, share a step as K sequences of one llama.cpp batch (each step then reads the
+weights once for K tokens). This measures that ceiling on raw decode steps: the same article-length prefix in
+every sequence (its KV cells shared), then decode steps of one token per sequence, greedy. What the waves built
+on it (superalign.chat.llama_batch) give a whole debate, judge included, is benchmarks/oversight.py's
+`debate` against `debate-one-at-a-time`.
 
 Usage: python benchmarks/llama_batching.py [--model qwen-1.5b] [--steps 8]
 """

@@ -6,6 +6,9 @@
    transcript as a prompt prefix), against the default prompt (the answers first), side by side.
 2. Debate with real models: Qwen-1.5B debaters reading a BBC article (`bbc-cloze`), one simultaneous round,
    the Qwen-0.5B cloze judge, unverified quotes removed (the ladder's settings, examples/oversight_ladder.py).
+   The same with every generation decoded alone (`debate-one-at-a-time`, SUPERALIGN_LLAMA_SEQUENCES=1),
+   against the default, where requests sent together (the two debaters, neighbouring items) are decoded as
+   one wave of llama.cpp sequences: side by side, with the ratio.
 
 Each item's evidence is gathered once and judged in both answer orders. Cold: an empty request cache (the
 models loaded beforehand, so load time is not counted). Warm: the same run again with the same cache and a
@@ -30,6 +33,7 @@ from superalign.runs.store import RunStore
 
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
          "judge-answers-last": ("facts", "scripted:fabricate", "qwen-0.5b", {"judge_answers_last": True}),
+         "debate-one-at-a-time": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {}),
          "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {})}
 
 
@@ -38,6 +42,8 @@ def bench(name: str, n: int) -> tuple[float, list[Transcript]]:
     task, debater_name, judge_name, options = CASES[name]
     items = load_items(task, n)
     debater, judge_backend = CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
+    if name == "debate-one-at-a-time":
+        debater.max_sequences = judge_backend.max_sequences = 1
     for backend in (debater, judge_backend):
         if hasattr(backend, "llama"):
             backend.llama  # load before timing
@@ -67,6 +73,16 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(CASES), action="append", default=None, help="repeatable")
     args = parser.parse_args()
     runs = {name: bench(name, args.n) for name in (args.only or list(CASES))}
+    if {"debate", "debate-one-at-a-time"} <= set(runs):
+        (alone, first), (waves, second) = runs["debate-one-at-a-time"], runs["debate"]
+        d = paired_difference(second, first, score="logprob")
+        same = sum(a.content == b.content for x, y in zip(first, second) if not x.swapped
+                   for a, b in zip(x.turns, y.turns) if a.role.startswith("debater"))
+        total = sum(1 for x in first if not x.swapped for a in x.turns if a.role.startswith("debater"))
+        print(f"debate with generations decoded in waves: {alone / waves:.2f}x the speed of one at a time, cold; "
+              f"{same} of {total} arguments identical (the others part where llama.cpp's batch-shape noise flips "
+              f"a greedy token); judge accuracy difference {d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] "
+              f"paired over {d['items']} items")
     if {"judge", "judge-answers-last"} <= set(runs):
         (default, first), (last, second) = runs["judge"], runs["judge-answers-last"]
         d = paired_difference(second, first, score="logprob")

@@ -4,6 +4,7 @@
     SUPERALIGN_RUNS               the run store's folder (default: $SUPERALIGN_HOME/runs)
     SUPERALIGN_PRECISION          auto | fp32 | bf16 for transformer encoders (an explicit argument wins)
     SUPERALIGN_THREADS            threads per encoder (default: every core)
+    SUPERALIGN_LLAMA_SEQUENCES    generations a llama.cpp model decodes together (default 4; 1: one at a time)
     SUPERALIGN_PROGRESS           0 hides progress bars
     SUPERALIGN_HUB_DIR            a local mirror of hub datasets (offline use of sciq, boolq, QuALITY, ...)
     SUPERALIGN_FASHION_MNIST_DIR  the Fashion-MNIST IDX files (default: the Debian package's folder)
@@ -19,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +31,7 @@ class Settings(BaseSettings):
     runs: Path | None = None
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int = os.cpu_count() or 1
+    llama_sequences: int = Field(4, ge=1, le=64)
     progress: bool = True
     hub_dir: Path | None = None
     fashion_mnist_dir: Path = Path("/usr/share/datasets/fashion-mnist")

@@ -89,7 +89,9 @@ def test_next_token_log_probs_of_answer_letters_and_answer_texts(qwen):
     backend = qwen.backend
     backend.llama.reset()  # nothing to reuse: the same numbers from a fresh evaluation
     again = backend.answer_logprobs(question, "", ["15", "12"])
-    assert again == pytest.approx(texts, abs=1e-3)
+    # up to batch-shape noise: 1e-4 nats with the AVX2 build, 0.03 with the AVX-512 one (other kernels for
+    # a one-token batch than for a prompt); reading the wrong rows would be off by nats
+    assert again == pytest.approx(texts, abs=0.05)
 
 
 @pytest.mark.slow
@@ -165,3 +167,44 @@ def test_loaded_models_are_freed_before_shutdown_tears_the_bindings_down(qwen): 
     done = subprocess.run([sys.executable, "-c", _EXIT_AFTER_LOADING], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "loaded" in done.stdout, done.stderr
     assert "Exception ignored" not in done.stderr and "TypeError" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_requests_sent_together_are_decoded_as_one_wave_with_the_same_text(tmp_path):
+    """Two debaters reading the same article, and a third unrelated prompt, sent at once: decoded as one wave of
+    sequences (the shared prefix evaluated once), they come out as when decoded one at a time, greedy, with
+    log-probs equal up to llama.cpp's batch-shape noise. A prompt too long for a sequence is refused."""
+    from superalign.chat.client import CHAT_MODELS, ChatClient
+
+    article = ("The company said profits rose to 12 million pounds in the year to March, up from 9 million. "
+               "Its chief executive said the firm would open 40 new shops and hire 300 staff. ") * 3
+    prompts = [f"{article}\nArgue in one sentence that the number of new shops is {n}." for n in (40, 300)]
+    prompts.append("Name three colours, separated by commas.")
+    messages = [[{"role": "user", "content": p}] for p in prompts]
+
+    def run(max_sequences: int):
+        backend = CHAT_MODELS.get("qwen-0.5b")()
+        backend.max_sequences = max_sequences
+        client = ChatClient(backend)
+
+        async def together():
+            return await asyncio.gather(*(client.chat(m, max_tokens=16) for m in messages))
+
+        return backend, asyncio.run(together())
+
+    alone_backend, alone = run(1)
+    batched_backend, batched = run(4)
+    decoder = batched_backend._decoder
+    assert sum(1 for held in decoder.held if held) == 3  # three sequences used, in one wave
+    assert [r.text for r in batched] == [r.text for r in alone]
+    for a, b in zip(alone, batched):
+        assert a.completion_tokens == b.completion_tokens > 0
+        assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < 0.1
+    # the two debaters' prompts share the article (over 100 tokens): its cells were copied, not recomputed
+    everything = sum(r.prompt_tokens + r.completion_tokens for r in batched)
+    assert decoder.evaluated < everything - 100
+    with pytest.raises(ValueError, match="does not fit"):
+        from superalign.chat.llama_batch import Request
+        import numpy as np
+
+        decoder.generate([Request([1] * 5000, 4, 0.0, np.random.default_rng(0))], str, lambda t: False)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from superalign.chat.client import CHAT_MODELS, ChatBackend, ChatResponse, Message
+from superalign.chat.llama_batch import pick, top_logprobs
 from superalign.errors import MissingDependencyError
 
 
@@ -44,14 +45,19 @@ class LlamaCppChat(ChatBackend):
     sampler = "plain-temperature"  # in sampled requests' cache keys (llama-cpp-python's top-k/top-p chain before)
 
     def __init__(self, name: str, locate: Callable[[], Path], n_ctx: int = 2048, top_logprobs: int = 10,
-                 seed: int = 0):
+                 seed: int = 0, max_sequences: int | None = None):
         self.name = name
         self._locate = locate
         self.n_ctx = n_ctx
         self.top_logprobs = top_logprobs
         self.seed = seed
+        # Generations decoded together (chat/llama_batch.py); 1 decodes each request alone. Not part of the
+        # identity: like llama.cpp's batch splits, it moves logits in the last digits, not what is asked.
+        self.max_sequences = max_sequences
         self._lock = _COMPUTE
         self._scores_from = 0  # llama.scores holds valid logits for positions [_scores_from, n_tokens)
+        self._waiting: list[tuple] = []  # generation requests not yet in a wave: (request, future)
+        self._waves_loop = None  # the event loop whose requests `_waiting` holds
 
     @cached_property
     def path(self) -> Path:
@@ -85,10 +91,7 @@ class LlamaCppChat(ChatBackend):
             prompt = self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
             rng = np.random.default_rng([self.seed, 0 if seed is None else seed])
             tokens, logprobs, top = self._decode(prompt, max_tokens, temperature, rng)
-            text = self.llama.detokenize(tokens).decode(errors="ignore")
-        for stop in [formatted.stop] if isinstance(formatted.stop, str) else formatted.stop or []:
-            text = text.split(stop)[0]
-        return ChatResponse(text.strip(), len(prompt), len(tokens), logprobs, top_logprobs=top)
+            return self._response(formatted, prompt, tokens, logprobs, top)
 
     def _decode(self, prompt: list[int], max_tokens: int, temperature: float, rng: np.random.Generator):
         """Greedy (temperature 0) or plain temperature sampling, as the transformers backend, with each generated
@@ -104,17 +107,12 @@ class LlamaCppChat(ChatBackend):
         tokens, logprobs, top = [], [], []
         for _ in range(max(max_tokens, 0)):
             row = self._logprob_rows(llama.n_tokens - 1, llama.n_tokens)[0]
-            if temperature > 0:
-                p = np.exp((row - row.max()) / temperature)
-                token = int(rng.choice(len(p), p=p / p.sum()))
-            else:
-                token = int(np.argmax(row))
-            best = np.argpartition(-row, self.top_logprobs)[:self.top_logprobs]
+            token = pick(row, temperature, rng)
             if llama_vocab_is_eog(llama._model.vocab, token):
                 break
             tokens.append(token)
             logprobs.append(float(row[token]))
-            top.append({self._piece(int(i)): float(row[i]) for i in best[np.argsort(-row[best])]})
+            top.append(top_logprobs(row, self.top_logprobs, self._piece))
             if len(tokens) < max_tokens:
                 self._eval([token], logits_from=llama.n_tokens)  # its logits row, for the next step
         return tokens, logprobs, top
@@ -123,7 +121,69 @@ class LlamaCppChat(ChatBackend):
         return self.llama.detokenize([token]).decode(errors="ignore")
 
     async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
-        return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
+        if self._sequences() <= 1:
+            return await asyncio.to_thread(self._generate_sync, messages, max_tokens, temperature, seed)
+        loop = asyncio.get_running_loop()
+        if self._waves_loop is not loop:  # a new asyncio.run: nothing of an earlier loop is waiting
+            self._waiting, self._waves_loop = [], loop
+        future = loop.create_future()
+        self._waiting.append(((messages, max_tokens, temperature, seed), future))
+        if len(self._waiting) == 1:
+            loop.create_task(self._run_waves())
+        return await future
+
+    def _sequences(self) -> int:
+        from superalign.settings import settings
+
+        return self.max_sequences if self.max_sequences is not None else settings().llama_sequences
+
+    async def _run_waves(self) -> None:
+        """Decodes the waiting requests in waves of up to `max_sequences`, until none wait. Requests sent in the
+        same step of the event loop (two simultaneous debaters, neighbouring items) join the same wave; those
+        arriving while a wave decodes join the next."""
+        await asyncio.sleep(0)  # let the requests sent alongside this one arrive
+        while self._waiting:
+            wave = self._waiting[:self._sequences()]
+            try:
+                responses = await asyncio.to_thread(self._generate_wave, [request for request, _ in wave])
+            except BaseException as exc:  # every waiting caller hears of it; nothing is left hanging
+                for _, future in wave:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for (_, future), response in zip(wave, responses):
+                    if not future.done():
+                        future.set_result(response)
+            del self._waiting[:len(wave)]
+
+    @cached_property
+    def _decoder(self):
+        from superalign.chat.llama_batch import BatchedDecoder
+
+        return BatchedDecoder(self.llama, self._sequences(), self.n_ctx, self.top_logprobs)
+
+    def _generate_wave(self, requests: list[tuple]) -> list[ChatResponse]:
+        from llama_cpp import llama_vocab_is_eog
+
+        from superalign.chat.llama_batch import Request
+
+        with self._lock:
+            llama = self.llama
+            formatted, wave = [], []
+            for messages, max_tokens, temperature, seed in requests:
+                f = self._formatter(messages=messages)
+                prompt = llama.tokenize(f.prompt.encode(), add_bos=not f.added_special, special=True)
+                rng = np.random.default_rng([self.seed, 0 if seed is None else seed])
+                formatted.append(f)
+                wave.append(Request(prompt, max_tokens, temperature, rng))
+            self._decoder.generate(wave, self._piece, lambda t: llama_vocab_is_eog(llama._model.vocab, t))
+        return [self._response(f, r.prompt, r.tokens, r.logprobs, r.top) for f, r in zip(formatted, wave)]
+
+    def _response(self, formatted, prompt, tokens, logprobs, top) -> ChatResponse:
+        text = self.llama.detokenize(tokens).decode(errors="ignore")
+        for stop in [formatted.stop] if isinstance(formatted.stop, str) else formatted.stop or []:
+            text = text.split(stop)[0]
+        return ChatResponse(text.strip(), len(prompt), len(tokens), logprobs, top_logprobs=top)
 
     def _evaluate(self, tokens: list[int], logits_from: int) -> None:
         """Evaluate `tokens` so that `llama.scores` holds the logits of every position from `logits_from` on,
