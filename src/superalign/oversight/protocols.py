@@ -158,8 +158,9 @@ async def _argue(model: ChatClient, item: OversightItem, side: int, history: str
     messages = [{"role": "user", "content": prompt}]
     if best_of_n <= 1:  # above 1, debate() has made sure there is a preference model
         return (await model.chat(messages, max_tokens=ARGUE_TOKENS)).text
-    drafts = [(await model.chat(messages, max_tokens=ARGUE_TOKENS, temperature=0.7, sample=i + 1)).text
-              for i in range(best_of_n)]
+    # sent together, so that a local model decodes the drafts as one wave (each draw seeded by its index)
+    drafts = [r.text for r in await asyncio.gather(*(model.chat(messages, max_tokens=ARGUE_TOKENS, temperature=0.7,
+                                                                 sample=i + 1) for i in range(best_of_n)))]
     if settings.judge_mode != "generate":
         return drafts[await _best_rated(drafts, item, side, settings, preference)]
     listing = "\n".join(f"{i + 1}. {d}" for i, d in enumerate(drafts))
