@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from superalign.chat.client import CHAT_MODELS, ChatBackend, ChatResponse, Message
-from superalign.chat.llama_batch import pick, top_logprobs
+from superalign.chat.llama_batch import log_softmax, pick, top_logprobs
 from superalign.errors import MissingDependencyError
 
 
@@ -87,9 +87,7 @@ class LlamaCppChat(ChatBackend):
     def _generate_sync(self, messages: list[Message], max_tokens: int, temperature: float,
                        seed: int | None = None) -> ChatResponse:
         with self._lock:
-            formatted = self._formatter(messages=messages)
-            prompt = self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
-            rng = np.random.default_rng([self.seed, 0 if seed is None else seed])
+            formatted, prompt, rng = self._prepare(messages, seed)
             tokens, logprobs, top = self._decode(prompt, max_tokens, temperature, rng)
             return self._response(formatted, prompt, tokens, logprobs, top)
 
@@ -171,13 +169,18 @@ class LlamaCppChat(ChatBackend):
             llama = self.llama
             formatted, wave = [], []
             for messages, max_tokens, temperature, seed in requests:
-                f = self._formatter(messages=messages)
-                prompt = llama.tokenize(f.prompt.encode(), add_bos=not f.added_special, special=True)
-                rng = np.random.default_rng([self.seed, 0 if seed is None else seed])
+                f, prompt, rng = self._prepare(messages, seed)
                 formatted.append(f)
                 wave.append(Request(prompt, max_tokens, temperature, rng))
             self._decoder.generate(wave, self._piece, lambda t: llama_vocab_is_eog(llama._model.vocab, t))
         return [self._response(f, r.prompt, r.tokens, r.logprobs, r.top) for f, r in zip(formatted, wave)]
+
+    def _prepare(self, messages, seed):
+        """The chat template applied, its tokens, and the request's own sampling generator (seeded by the model's
+        seed and the request's draw index, so a draw repeats whichever path decodes it)."""
+        formatted = self._formatter(messages=messages)
+        prompt = self.llama.tokenize(formatted.prompt.encode(), add_bos=not formatted.added_special, special=True)
+        return formatted, prompt, np.random.default_rng([self.seed, 0 if seed is None else seed])
 
     def _response(self, formatted, prompt, tokens, logprobs, top) -> ChatResponse:
         text = self.llama.detokenize(tokens).decode(errors="ignore")
@@ -224,9 +227,7 @@ class LlamaCppChat(ChatBackend):
             llama.n_tokens += len(chunk)
 
     def _logprob_rows(self, start: int, stop: int) -> np.ndarray:
-        logits = np.asarray(self.llama.scores[start:stop], dtype=np.float64)
-        logits -= logits.max(1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        return log_softmax(self.llama.scores[start:stop])
 
     def loglikelihood(self, prompt: str, continuation: str) -> float:
         """log P(continuation | prompt) under the model, summed over the continuation's tokens."""

@@ -30,10 +30,10 @@ class Request:
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log-probabilities of one logits row, in float64 (as the one-sequence path computes them)."""
-    row = np.asarray(logits, dtype=np.float64)
-    row = row - row.max()
-    return row - np.log(np.exp(row).sum())
+    """log-probabilities along the last axis (a logits row, or rows [n, vocab]), in float64."""
+    rows = np.asarray(logits, dtype=np.float64)
+    rows = rows - rows.max(-1, keepdims=True)
+    return rows - np.log(np.exp(rows).sum(-1, keepdims=True))
 
 
 def pick(row: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
@@ -67,7 +67,6 @@ class BatchedDecoder:
         import llama_cpp
         from llama_cpp import _internals as internals
 
-        self.llama = llama
         self.max_sequences = max_sequences
         self.top_k = top_k
         params = llama_cpp.llama_context_params.from_buffer_copy(llama.context_params)
@@ -116,9 +115,10 @@ class BatchedDecoder:
         plan = []  # (request index, sequence, donor sequence or None, tokens already in place)
         for i, r in enumerate(requests):
             limit = len(r.prompt) - 1  # at least the last prompt token is evaluated, for its logits
-            seq = max(free, key=lambda s: common_prefix([self.held[s], r.prompt]))
+            held = {s: common_prefix([self.held[s], r.prompt]) for s in free}
+            seq = max(free, key=held.get)
             free.remove(seq)
-            own = min(common_prefix([self.held[seq], r.prompt]), limit)
+            own = min(held[seq], limit)
             donors = [(min(common_prefix([requests[j].prompt, r.prompt]), limit), s)
                       for j, s, donor, _ in plan if donor is None]
             shared, donor = max(donors, default=(0, None))
@@ -173,7 +173,3 @@ class BatchedDecoder:
             active = {seq: out[i] for i, (_, _, seq, _) in enumerate(entries)}
             for token, _, seq, _ in entries:
                 self.held[seq].append(token)
-
-    def close(self) -> None:
-        self.batch.close()
-        self.ctx.close()
