@@ -22,9 +22,16 @@ empty :=
 space := $(empty) $(empty)
 WHEELHOUSE := .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(subst $(space),-,$(strip $(subst =,_,$(subst -D,,$(LLAMA_CMAKE_ARGS)))))
 
-.PHONY: install llm demo test bench clean
+.PHONY: install llm demo test bench clean sandbox
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed sandbox
+
+# Model-written code runs only under bubblewrap (namespaces) and refuses to start without it. Installed here
+# where this is root on a Debian-like system; elsewhere the sandbox's error line says what to install.
+sandbox:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null 2>&1); } \
+		|| echo "bubblewrap is not installed: sandboxed (model-written) code will refuse to run; apt-get install bubblewrap"
 
 $(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,7 @@
 """The sandbox: what it lets code do (numpy, scikit-learn, its workspace) and what it refuses and reports."""
 
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -9,9 +10,10 @@ import numpy as np
 import pytest
 
 from superalign.errors import SuperalignError
+from superalign.sandbox.isolation import isolated_command, seccomp_program
 from superalign.sandbox.method_file import run_method_file
-from superalign.sandbox.policy import Policy, check
-from superalign.sandbox.runner import Limits, network_namespace_available, run_python
+from superalign.sandbox.policy import Policy, check, interpreter
+from superalign.sandbox.runner import Limits, run_python
 
 
 def _run(tmp_path, code, limits=None, protected=()):
@@ -72,14 +74,31 @@ def test_escapes_are_refused_and_reported(tmp_path):
     assert not (outside / "planted.py").exists() and (evaluator / "score.json").read_text() == "{}"
 
 
-def test_network_is_cut_below_python_too():
-    """Where user namespaces work (this machine, CI), the code runs in a network namespace of its own."""
-    if not network_namespace_available():
-        pytest.skip("user namespaces are disabled here: only the audit hook guards the network")
-    import subprocess
+def _without_the_hook(tmp_path, code: str) -> subprocess.CompletedProcess:
+    """Code run under the operating-system layer alone (no audit hook): what holds below Python."""
+    workspace = tmp_path / "bare"
+    workspace.mkdir(exist_ok=True)
+    program = seccomp_program()
+    command = isolated_command(Policy(workspace), [interpreter(), "-I", "-c", textwrap.dedent(code)], program.fileno())
+    try:
+        return subprocess.run(command, pass_fds=(program.fileno(),), capture_output=True, text=True, timeout=60)
+    finally:
+        program.close()
 
-    out = subprocess.run(["unshare", "-rn", "cat", "/proc/net/dev"], capture_output=True, text=True).stdout
-    assert "eth" not in out and "lo" in out  # loopback only, and it is down
+
+def test_network_is_cut_below_python_too(tmp_path):
+    """A network namespace of its own (loopback only, down) and a seccomp filter that refuses Internet sockets."""
+    result = _without_the_hook(tmp_path, """
+        import socket
+        print(open('/proc/net/dev').read())
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as exc:
+            print("refused", exc.errno)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "lo:" in result.stdout and "eth" not in result.stdout
+    assert "refused 97" in result.stdout  # EAFNOSUPPORT
 
 
 def test_cpu_and_memory_limits_stop_runaway_code(tmp_path):

@@ -1,14 +1,14 @@
-"""Run code written by a model: a subprocess with no network, CPU-time, memory and file-size limits, write access
-only to its workspace, no data files outside it, and a monitor that records every attempt to step outside.
+"""Run code written by a model under operating-system isolation, with a monitor that records what it tried.
 
-    result = run_python(workspace, "analysis.py", policy=Policy(workspace=workspace))
-    result.returncode, result.stdout, result.events   # events: what the monitor flagged (and blocked)
+    result = run_python(workspace / "analysis.py", Policy(workspace))
+    result.returncode, result.stdout, result.events   # events: what the monitor refused (and reported)
 
-Two layers, because each alone leaves a gap:
-  * the operating system: resource limits (`setrlimit`) and, where user namespaces are available, a private
-    network namespace with no interfaces (`unshare -rn`), so even native code cannot reach the network;
-  * an audit hook installed before the code runs (`superalign.sandbox.guard`, PEP 578): every `open`, socket,
-    subprocess, `os.remove`/`rename`/`symlink` ... is checked against the policy, refused with PermissionError,
-    and reported to the parent through a pipe the code cannot rewind. Native code (a C extension, ctypes) can
-    bypass the hook's file checks; the limits and the network namespace still hold. See the README's limits.
+Two layers:
+  * the operating system (`superalign.sandbox.isolation`): bubblewrap namespaces (mount: only the interpreter,
+    the allowed packages with their bundled data masked, and the workspace exist; user: nobody, no
+    capabilities; network: none; pid: every process dies with the call), a seccomp filter (no new processes, no
+    Internet sockets, no ptrace/mount/unshare ...), and resource limits. This is what blocks.
+  * an audit hook (PEP 578, `superalign.sandbox.guard`) inside the interpreter, which refuses and reports every
+    file, socket, process, ctypes and introspection step outside the policy. This is what records.
+Where bubblewrap or user namespaces are missing, nothing runs: one line says what to install.
 """

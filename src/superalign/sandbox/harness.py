@@ -34,6 +34,20 @@ def _check_probabilities(probs, n: int, k: int) -> str | None:
     return None
 
 
+def _format(exc: BaseException) -> str:
+    """The traceback, less the monitor's own frames at the end of a refusal (the monitor refuses reads of them)."""
+    entries = []
+    tb = exc.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    if isinstance(exc, PermissionError) and str(exc).startswith("sandbox:"):
+        entries = entries[:-2]  # the hook (or the process stub) and its report
+    stack = traceback.StackSummary.extract((entry.tb_frame, entry.tb_lineno) for entry in entries)
+    return "".join(["Traceback (most recent call last):\n", *stack.format(),
+                    *traceback.format_exception_only(type(exc), exc)])
+
+
 def main(method_path: str, exchange: str, contract: bool) -> int:
     report: dict = {"checks": [], "ok": False}
     try:
@@ -65,7 +79,7 @@ def main(method_path: str, exchange: str, contract: bool) -> int:
         report["ok"] = True
     except Exception as exc:  # reported to the parent, which decides what it means
         report["error"] = f"{type(exc).__name__}: {exc}"
-        report["traceback"] = traceback.format_exc()[-3000:]
+        report["traceback"] = _format(exc)[-3000:]
     with open(f"{exchange}/report.json", "w") as f:
         json.dump(report, f)
     return 0 if report["ok"] else 1

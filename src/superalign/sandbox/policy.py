@@ -1,9 +1,21 @@
-"""What sandboxed code may touch: the decision is a pure function of the policy and the path, shared by the
-guard (inside the sandbox) and the tests."""
+"""What sandboxed code may see and touch. One description serves both layers: the operating system mounts
+exactly these paths (`superalign.sandbox.isolation`), and the audit hook inside refuses and reports anything
+else (`superalign.sandbox.guard`). The path decision is a pure function, shared by the guard and the tests.
+
+Nothing is visible by default. Sandboxed code sees the interpreter and its standard library, the installed
+files of the packages it may import (numpy and scikit-learn with what they require, unless the policy names
+others), the sandbox's own harness, the system's shared libraries and its workspace. Not the rest of
+site-packages (registry packages ship corpora whose file names are labels), not superalign, not the
+superalign home (features, run store), not /usr/share (Debian's datasets), not the caller's home.
+
+This module is imported inside the sandbox by the guard, so it imports only the standard library.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 import sysconfig
 from dataclasses import dataclass, field
@@ -17,26 +29,88 @@ DATA_SUFFIXES = (".csv", ".tsv", ".gz", ".bz2", ".xz", ".zip", ".npy", ".npz", "
 SYSTEM_READS = ("/dev/null", "/dev/urandom", "/dev/random", "/proc/self", "/proc/cpuinfo", "/proc/stat", "/proc/meminfo",
                 "/sys/devices/system/cpu", "/sys/fs/cgroup", "/etc/localtime", "/usr/share/zoneinfo",
                 "/etc/ld.so.cache", "/usr/lib", "/lib", "/usr/lib64", "/lib64")
+# What a method file imports by default; every distribution they require comes along.
+DEFAULT_PACKAGES = ("numpy", "scikit-learn")
+SANDBOX_CODE = os.path.dirname(os.path.abspath(__file__))  # guard, harness and this file: no data
 
 
-def python_roots() -> list[str]:
-    """The interpreter's own files and every installed package: readable (imports), never writable."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    roots.update(p for p in sysconfig.get_paths().values())
-    roots.update(p for p in sys.path if p)  # zip entries too (the standard library's python311.zip)
-    import superalign  # an editable install maps the package from its source folder, which is on no path
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
-    roots.add(os.path.dirname(os.path.dirname(os.path.abspath(superalign.__file__))))
-    return sorted(os.path.realpath(r) for r in roots if r)
+
+@functools.lru_cache(maxsize=16)
+def package_paths(names: tuple[str, ...]) -> list[str]:
+    """The top-level files and folders of these installed distributions and of every distribution they require
+    (extras left out): what sandboxed code may import. A name that is not installed is skipped."""
+    from importlib import metadata
+
+    seen: set[str] = set()
+    todo = list(names)
+    paths: set[str] = set()
+    while todo:
+        name = _canonical(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or []:
+            top = file.parts[0] if file.parts else ""
+            if top in ("", "..") or top.endswith(".pth"):
+                continue  # scripts in bin/, and .pth start-up hooks (editable installs map superalign through one)
+            # a top-level module's compiled file sits in the shared __pycache__: that file alone
+            path = os.path.realpath(dist.locate_file(file if top == "__pycache__" else top))
+            if os.path.exists(path):
+                paths.add(path)
+        for requirement in dist.requires or []:
+            if "extra ==" not in requirement.replace('"', "'").replace("extra==", "extra =="):
+                todo.append(re.split(r"[\s;<>=!~\[(]", requirement.strip(), maxsplit=1)[0])
+    return sorted(paths)
+
+
+def interpreter() -> str:
+    """The real interpreter binary (a virtual environment's python is a link to it)."""
+    return os.path.realpath(sys.executable)
+
+
+def standard_library() -> list[str]:
+    """The base interpreter's standard library (in a virtual environment, `platstdlib` would name the venv)."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix, "installed_base": sys.base_prefix,
+            "installed_platbase": sys.base_exec_prefix}
+    paths = sysconfig.get_paths(vars=base)
+    return sorted({os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")})
+
+
+def standard_library_zips() -> list[str]:
+    """The zip entry the interpreter puts on its path (python311.zip) whether or not it exists: it tries to read it."""
+    return sorted(os.path.realpath(p) for p in sys.path if p.endswith(".zip"))
+
+
+def site_folders(package_paths_: list[str]) -> list[str]:
+    """The folders that hold the allowed packages: put on the sandboxed interpreter's path."""
+    return sorted({os.path.dirname(p) for p in package_paths_})
 
 
 @dataclass
 class Policy:
     workspace: Path
-    read_roots: list[str] = field(default_factory=python_roots)
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
+    # Readable: computed from `packages` when not given (the interpreter, its standard library, the packages, the
+    # sandbox's own code). Everything else is refused by the guard and not mounted by the isolation layer.
+    read_roots: list[str] | None = None
     # Never readable even under a read root: the superalign home (features, runs), held-out task lists, the
     # evaluator's records. Writing anywhere here is an attempt to change the evaluator.
     protected: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.read_roots is None:
+            self.read_roots = sorted({interpreter(), *standard_library(), *standard_library_zips(), *self.package_paths(),
+                                      SANDBOX_CODE})
+
+    def package_paths(self) -> list[str]:
+        return list(package_paths(tuple(self.packages)))
 
     def to_args(self) -> list[str]:
         args = ["--workspace", str(self.workspace)]
@@ -44,6 +118,8 @@ class Policy:
             args += ["--read-root", root]
         for root in self.protected:
             args += ["--protected", str(root)]
+        for folder in site_folders(self.package_paths()):
+            args += ["--path", folder]
         return args
 
 

@@ -1,21 +1,23 @@
-"""Start sandboxed Python: limits, a private network namespace where the kernel allows one, a clean environment,
-the guard's audit hook, and the monitor's events read back."""
+"""Start sandboxed Python: the isolation layer (bubblewrap namespaces and a seccomp filter), resource limits, a
+clean environment, the guard's audit hook, and the monitor's events read back. Where isolation is missing,
+nothing runs: `run_python` raises a `SuperalignError` that says how to install it."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superalign.sandbox.policy import Policy
+from superalign.errors import SuperalignError
+from superalign.sandbox.isolation import isolated_command, isolation_problem, seccomp_program
+from superalign.sandbox.policy import Policy, interpreter
+
+GUARD = Path(__file__).with_name("guard.py")
 
 _OUTPUT_LIMIT = 20_000  # characters of stdout / stderr kept
 
@@ -25,6 +27,7 @@ class Limits:
     cpu_seconds: int = 60
     memory_mb: int = 2048
     file_mb: int = 64  # largest file the code may write
+    processes: int = 64  # threads included; seccomp already refuses new processes
     wall_seconds: float = 120.0
 
     @classmethod
@@ -40,8 +43,12 @@ class SandboxResult:
     stderr: str
     events: list[dict] = field(default_factory=list)  # what the monitor refused, in order
     timed_out: bool = False
-    network_isolated: bool = False  # the OS layer held too (private network namespace)
+    seccomp: bool = False  # the system-call filter was on (the namespaces always are)
     seconds: float = 0.0
+
+    @property
+    def network_isolated(self) -> bool:  # always: the code never runs outside its namespaces
+        return True
 
     @property
     def ok(self) -> bool:
@@ -49,17 +56,6 @@ class SandboxResult:
 
     def error_tail(self, lines: int = 6) -> str:
         return "\n".join(self.stderr.strip().splitlines()[-lines:])
-
-
-@functools.lru_cache(maxsize=1)
-def network_namespace_available() -> bool:
-    """Whether `unshare -rn` works here (user namespaces may be disabled, e.g. in some containers)."""
-    if not shutil.which("unshare"):
-        return False
-    try:
-        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
 
 
 def _limit(limits: Limits):
@@ -72,6 +68,7 @@ def _limit(limits: Limits):
         size = limits.file_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))  # not enforced for root
 
     return apply
 
@@ -82,18 +79,21 @@ def clean_environment(workspace: Path) -> dict[str, str]:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
-def run_python(script: Path, policy: Policy, args: list[str] | None = None, limits: Limits | None = None,
-               isolate_network: bool = True) -> SandboxResult:
+def run_python(script: Path, policy: Policy, args: list[str] | None = None,
+               limits: Limits | None = None) -> SandboxResult:
     """Runs `script` (a file in the workspace) with the working directory set to the workspace."""
+    if problem := isolation_problem():
+        raise SuperalignError(problem)
     limits = limits or Limits()
     workspace = Path(policy.workspace).resolve()
     (workspace / "tmp").mkdir(parents=True, exist_ok=True)
+    seccomp = seccomp_program()
     read_fd, write_fd = os.pipe()
-    command = [sys.executable, "-I", "-B", "-m", "superalign.sandbox.guard", "--events-fd", str(write_fd),
-               *policy.to_args(), str(script), *(args or [])]
-    isolated = isolate_network and network_namespace_available()
-    if isolated:
-        command = ["unshare", "--user", "--map-root-user", "--net", "--", *command]
+    inner = [interpreter(), "-I", "-B", str(GUARD), "--events-fd", str(write_fd), *policy.to_args(), str(script),
+             *(args or [])]
+    seccomp_fd = seccomp.fileno() if seccomp else None
+    env = clean_environment(workspace)
+    command = isolated_command(policy, inner, seccomp_fd, env)
     events: list[dict] = []
 
     def collect() -> None:
@@ -107,13 +107,15 @@ def run_python(script: Path, policy: Policy, args: list[str] | None = None, limi
     reader = threading.Thread(target=collect, daemon=True)
     reader.start()
     start = time.perf_counter()
-    env = clean_environment(workspace)
     try:
         process = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   stdin=subprocess.DEVNULL, pass_fds=(write_fd,), preexec_fn=_limit(limits),
-                                   start_new_session=True, text=True, errors="replace")
+                                   stdin=subprocess.DEVNULL, preexec_fn=_limit(limits), start_new_session=True,
+                                   pass_fds=(write_fd,) if seccomp_fd is None else (write_fd, seccomp_fd),
+                                   text=True, errors="replace")
     finally:
         os.close(write_fd)
+        if seccomp:
+            seccomp.close()
     timed_out = False
     try:
         stdout, stderr = process.communicate(timeout=limits.wall_seconds)
@@ -123,4 +125,4 @@ def run_python(script: Path, policy: Policy, args: list[str] | None = None, limi
         stdout, stderr = process.communicate()
     reader.join(timeout=5)
     return SandboxResult(process.returncode, stdout[-_OUTPUT_LIMIT:], stderr[-_OUTPUT_LIMIT:], events, timed_out,
-                         isolated, round(time.perf_counter() - start, 3))
+                         seccomp is not None, round(time.perf_counter() - start, 3))
