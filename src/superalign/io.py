@@ -83,9 +83,17 @@ def read_yaml(path: Path, what: str) -> Any:
 
     path = Path(path)
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SuperalignError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise SuperalignError(f"{path}: a folder, not a {what} file") from None
+    except UnicodeDecodeError as exc:
+        raise SuperalignError(f"{path}: not UTF-8 text (byte {exc.start}); a {what} file is YAML text") from None
+    except OSError as exc:
+        raise SuperalignError(f"{path}: cannot read the {what} file ({exc.strerror})") from None
+    except RecursionError:
+        raise SuperalignError(f"{path}: nested too deeply to read as a {what} file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -10,14 +10,23 @@ from pathlib import Path
 
 import platformdirs
 
+from superalign.errors import SuperalignError
 from superalign.settings import settings
+
+
+def _make(path: Path, setting: str) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SuperalignError(f"cannot create {path} ({exc.strerror}); set {setting} to a folder you can write "
+                              "to") from None
+    return path
 
 
 def home() -> Path:
     root = settings().home
     path = Path(root) if root else Path(platformdirs.user_cache_dir("superalign"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make(path, "SUPERALIGN_HOME")
 
 
 def features_dir() -> Path:
@@ -32,11 +41,8 @@ def models_dir() -> Path:
 def runs_dir() -> Path:
     root = settings().runs
     path = Path(root) if root else home() / "runs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make(path, "SUPERALIGN_RUNS" if root else "SUPERALIGN_HOME")
 
 
 def _sub(name: str) -> Path:
-    path = home() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make(home() / name, "SUPERALIGN_HOME")

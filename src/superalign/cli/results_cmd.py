@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from superalign.cli.console import err
-from superalign.cli.run_cmd import print_summary
+from superalign.cli.run_cmd import print_summary, print_violations
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
 from superalign.runs.store import RunStore
@@ -23,6 +23,11 @@ def results(
     failed: Annotated[bool, typer.Option(help="list the failed runs and their errors instead")] = False,
 ) -> None:
     """Summarise the run store: one row per config (seeds pooled), accuracies and PGR with its interval."""
+    if export is not None:  # checked before any work: a typo in a folder name is not a new folder
+        if export.suffix.lower() not in (".csv", ".parquet"):
+            raise SuperalignError(f"--export {export}: use a .csv or .parquet file name")
+        if not export.parent.is_dir():
+            raise SuperalignError(f"--export {export}: the folder {export.parent} does not exist; create it first")
     if failed:
         records = RunStore().records(kind="w2s", status="failed")
         for r in records:
@@ -40,10 +45,17 @@ def results(
         print(markdown_table(summarize(df)))
     else:
         print_summary(summarize(df))
+    store = RunStore()
+    print_violations([r for r in store.records(kind="w2s", status="ok") if not task or r["config"]["task"] == task])
+    if store.unreadable:
+        err.print(f"[bold red]{len(store.unreadable)} stored run(s) unreadable[/] (damaged JSON, left out of the "
+                  f"table): {', '.join(sorted(store.unreadable))}; delete them with sqlite3 {store.path} "
+                  "\"DELETE FROM runs WHERE config_hash IN (...)\" and run again")
+    if n_failed := len(store.records(kind="w2s", status="failed")):
+        err.print(f"{n_failed} failed run(s) not in the table: superalign results --failed lists them, "
+                  "superalign run ... --retry-failed runs them again")
     if export is not None:
         suffix = export.suffix.lower()
-        if suffix not in (".csv", ".parquet"):
-            raise SuperalignError(f"--export {export}: use a .csv or .parquet file name")
         df = df.drop(columns=["test_correct"])  # per-example strings: in the store, not in the export
         with atomic_path(export) as tmp:
             df.to_csv(tmp, index=False) if suffix == ".csv" else df.to_parquet(tmp, index=False)

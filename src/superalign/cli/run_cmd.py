@@ -26,7 +26,7 @@ def run(
     strong: Annotated[Optional[str], typer.Option(help="strong encoder")] = None,
     ladder: Annotated[Optional[list[str]], typer.Option(help="encoders from weak to strong; every ordered pair runs")] = None,
     method: Annotated[Optional[list[str]], typer.Option(help="method(s), see `superalign methods list`")] = None,
-    seeds: Annotated[int, typer.Option(help="number of seeds (0..N-1)")] = 5,
+    seeds: Annotated[int, typer.Option(min=1, help="number of seeds (0..N-1)")] = 5,
     head: Annotated[str, typer.Option(help="logistic or mlp")] = "logistic",
     intermediate: Annotated[Optional[list[str]], typer.Option(help="rungs for bootstrap with --weak/--strong")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="method option KEY=VALUE (JSON value)")] = None,
@@ -66,6 +66,7 @@ def run(
     ok = [o.record for o in outcomes if o.ok]
     if ok:
         print_summary(summarize(flatten(ok)))
+        print_violations(ok)
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         c = o.record["config"]
@@ -86,6 +87,19 @@ def print_summary(summary) -> None:
     out.print(table)
     if summary["flagged"].any():
         out.print("⚑ gap under 15 test examples (or a seed's under 3): the ratio is not a measurement there")
+
+
+def print_violations(records: list[dict]) -> None:
+    """Model-written code that tried to leave its sandbox: every refused attempt is in the run's record."""
+    by_method: dict[str, list[str]] = {}
+    for record in records:
+        events = record["result"].get("method_diagnostics", {}).get("sandbox_events", [])
+        if events:
+            by_method.setdefault(record["config"]["method"], []).extend(e["kind"] for e in events)
+    for method, kinds in by_method.items():
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
+        err.print(f"[bold red]⚠ sandbox violations by {method}: {counts}[/] (refused and recorded in the run's "
+                  "method_diagnostics; its numbers rest on what it could see, not on what it tried)")
 
 
 def _options(items: list[str] | None) -> dict:

@@ -30,19 +30,28 @@ def parse_spec(spec: str) -> tuple[Path, str, str]:
 def read_rows(path: Path) -> list[dict]:
     if not path.exists():
         raise SuperalignError(f"{path}: no such file; check the path after 'file:'")
+    try:
+        return _read_rows(path)
+    except UnicodeDecodeError as exc:
+        raise SuperalignError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8, or as parquet") from None
+    except IsADirectoryError:
+        raise SuperalignError(f"{path}: a folder, not a data file") from None
+
+
+def _read_rows(path: Path) -> list[dict]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return _read_jsonl(path)
     if suffix == ".json":
         try:
-            rows = json.loads(path.read_text())
+            rows = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise SuperalignError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})") from exc
         if not isinstance(rows, list):
             raise SuperalignError(f"{path}: expected a JSON list of objects")
         return rows
     if suffix == ".csv":
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             rows = []
             for row in reader:
@@ -62,7 +71,7 @@ def read_rows(path: Path) -> list[dict]:
 
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -89,6 +98,11 @@ def load_file_task(spec: str) -> Task:
                 f"{path}: row {i + 1} has no column {missing[0]!r} (columns: {sorted(row)}); "
                 "name the columns with ?text=COLUMN&label=COLUMN"
             )
+        if row[label_col] is None or (isinstance(row[label_col], str) and not row[label_col].strip()):
+            raise SuperalignError(f"{path}: row {i + 1} has no label (column {label_col!r} is empty or null); "
+                                  "label it or drop the row")
+        if row[text_col] is None:
+            raise SuperalignError(f"{path}: row {i + 1} has no text (column {text_col!r} is null); fill it or drop the row")
         texts.append(str(row[text_col]))
         raw_labels.append(row[label_col])
     label_names, labels = _encode_labels(raw_labels, path)

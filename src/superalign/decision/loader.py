@@ -85,12 +85,34 @@ def build_plan(spec: dict, label: str) -> Plan:
     return Plan.make(choices, label=label)
 
 
+MAX_DEPTH = 200  # far deeper than any tree an exact analysis can enumerate plans of
+
+
+def _check_shape(node: Any, where: Path) -> None:
+    """Refuses a tree that refers to itself (a YAML anchor used inside itself) or is nested beyond MAX_DEPTH,
+    before anything recurses into it."""
+    stack = [(node, 0, frozenset())]
+    while stack:
+        item, depth, ancestors = stack.pop()
+        if not isinstance(item, (dict, list)):
+            continue
+        if id(item) in ancestors:
+            raise SuperalignError(f"{where}: the tree contains itself (a YAML anchor used inside its own node); "
+                                  "write the repeated subtree out")
+        if depth > MAX_DEPTH:
+            raise SuperalignError(f"{where}: the tree is nested more than {MAX_DEPTH} levels deep; "
+                                  "exact analysis needs a smaller tree")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1, ancestors | {id(item)}) for child in children)
+
+
 def load_tree(path: Path) -> tuple[DecisionTree, list[Plan]]:
     """The tree and the named plans of a YAML file."""
     path = Path(path)
     spec = read_yaml(path, "decision tree")
     if not isinstance(spec, dict) or "tree" not in spec:
         raise SuperalignError(f"{path}: expected a mapping with 'tree' (and 'preferences', optional 'plans')")
+    _check_shape(spec, path)
     tree = DecisionTree(build_node(spec["tree"], "tree", "never" if _has_button(spec["tree"]) else None), build_preferences(spec.get("preferences")),
                         name=str(spec.get("name", path.stem)))
     names = [d.name for d in tree.decision_nodes()]

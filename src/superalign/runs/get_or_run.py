@@ -51,6 +51,8 @@ def get_or_run(store: RunStore, kind: str, config: dict[str, Any], key: str, com
         return Outcome(stored, cached=True)
     try:
         result, status = compute(), "ok"
+    except ImportError:  # a missing package is this machine's state, not the run's: nothing to record or retry
+        raise
     except Exception as exc:  # recorded, not lost; KeyboardInterrupt still stops the run
         result, status = failed_result(exc), "failed"
     record = make_record(kind, config, key, result, status)

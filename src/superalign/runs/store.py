@@ -30,7 +30,12 @@ CREATE INDEX IF NOT EXISTS runs_kind ON runs(kind);
 class RunStore:
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path is not None else runs_dir() / "runs.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.unreadable: set[str] = set()  # config hashes of rows whose JSON could not be read
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SuperalignError(f"cannot create the run store's folder {self.path.parent} ({exc.strerror}); "
+                                  "set SUPERALIGN_RUNS (or SUPERALIGN_HOME) to a writable folder") from exc
         with closing(self._connect()) as conn, conn:
             conn.executescript(_SCHEMA)
 
@@ -68,7 +73,15 @@ class RunStore:
             query += " AND status = ?"
             args.append(status)
         with closing(self._connect()) as conn:
-            return [_with_status(row) for row in conn.execute(query + " ORDER BY created", args)]
+            rows = conn.execute("SELECT record, status, config_hash FROM" + query[len("SELECT record, status FROM"):]
+                                + " ORDER BY created", args).fetchall()
+        records = []
+        for record, status_, config_hash in rows:
+            try:
+                records.append(_with_status((record, status_)))
+            except ValueError:  # one damaged row must not hide the others: counted and named instead
+                self.unreadable.add(config_hash)
+        return records
 
     def statuses(self) -> dict[str, str]:
         """config hash -> status, for every stored run."""

@@ -28,7 +28,7 @@ from superalign.io import read_yaml
 from superalign.runs.get_or_run import needs_run
 from superalign.runs.record import make_record
 from superalign.runs.store import RunStore
-from superalign.w2s.grid import grid, make_config, validate_names
+from superalign.w2s.grid import grid, make_config, parse_seeds, validate_names
 from superalign.w2s.pipeline import ExperimentConfig, prepare_task
 
 _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}
@@ -44,11 +44,20 @@ def load_sweep(path: Path) -> tuple[str, list[ExperimentConfig]]:
 
 def expand(spec: dict[str, Any], where: str = "sweep") -> list[ExperimentConfig]:
     common = {k: v for k, v in spec.items() if k not in _SWEEP_KEYS}
-    seeds = spec.get("seeds", 3)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    seeds = parse_seeds(spec.get("seeds", 3), where=where)
+    for key in ("include", "exclude"):
+        rules = spec.get(key) or []
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise SuperalignError(f"{where}: {key}: {rules!r} is not a list of mappings; write e.g. "
+                                  f"{key}: [{{task: digits, method: naive}}]")
+    for key in ("tasks", "methods", "ladder"):
+        if key in spec and not isinstance(spec[key], list):
+            raise SuperalignError(f"{where}: {key}: {spec[key]!r} is not a list; write e.g. {key}: [a, b]")
+    ladders = spec.get("ladders", {}) or {}
+    if not isinstance(ladders, dict):
+        raise SuperalignError(f"{where}: ladders: a mapping of task to its ladder, e.g. ladders: {{digits: [pca:4, raw]}}")
     tasks = list(spec.get("tasks", []))
     methods = list(spec.get("methods", ["naive"]))
-    ladders = spec.get("ladders", {}) or {}
     configs: list[ExperimentConfig] = []
     for task in tasks:
         ladder = ladders.get(task, spec.get("ladder"))

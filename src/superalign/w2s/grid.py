@@ -61,12 +61,14 @@ def make_config(**fields: Any) -> ExperimentConfig:
 
 def configs_from_yaml(path: Path) -> list[ExperimentConfig]:
     """A YAML file with `tasks`, `ladder` (or `weak` + `strong`), `methods`, `seeds` and any config field."""
-    spec = read_yaml(path, "config") or {}
+    spec = read_yaml(path, "config")
+    if spec is None:  # an empty file would otherwise start the whole default grid
+        raise SuperalignError(f"{path}: the config is empty; give at least tasks and a ladder (or weak and strong)")
     if not isinstance(spec, dict):
         raise SuperalignError(f"{path}: expected a mapping of settings at the top level")
     tasks = _as_list(spec.pop("tasks", spec.pop("task", DEFAULT_TASKS)))
     methods = _as_list(spec.pop("methods", spec.pop("method", DEFAULT_METHODS)))
-    seeds = [int(s) for s in _as_list(spec.pop("seeds", spec.pop("seed", DEFAULT_SEEDS)))]
+    seeds = parse_seeds(spec.pop("seeds", spec.pop("seed", DEFAULT_SEEDS)), where=str(path))
     if "ladder" in spec:
         ladder = _as_list(spec.pop("ladder"))
     elif "weak" in spec and "strong" in spec:
@@ -74,6 +76,20 @@ def configs_from_yaml(path: Path) -> list[ExperimentConfig]:
     else:
         ladder = DEFAULT_LADDER
     return grid(tasks, ladder, methods, seeds, **spec)
+
+
+def parse_seeds(value: Any, where: str) -> list[int]:
+    """`seeds: N` means seeds 0..N-1 (as in sweeps), a list names them; anything else is one clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, list, tuple)):
+        raise SuperalignError(f"{where}: seeds: {value!r} is not a number of seeds or a list of seeds; "
+                              "write e.g. seeds: 3 (seeds 0, 1, 2) or seeds: [0, 7]")
+    if isinstance(value, int):
+        if value < 1:
+            raise SuperalignError(f"{where}: seeds: {value} runs nothing; give at least 1")
+        return list(range(value))
+    if not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
+        raise SuperalignError(f"{where}: seeds: {value!r}: a list of seeds holds whole numbers >= 0, e.g. [0, 7]")
+    return list(value)
 
 
 def _as_list(value: Any) -> list:
