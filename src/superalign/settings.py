@@ -9,6 +9,8 @@
     SUPERALIGN_HUB_DIR            a local mirror of hub datasets (offline use of sciq, boolq, QuALITY, ...)
     SUPERALIGN_FASHION_MNIST_DIR  the Fashion-MNIST IDX files (default: the Debian package's folder)
     SUPERALIGN_OPENAI_BASE_URL    default base URL of OpenAI-compatible chat servers
+    SUPERALIGN_HTTP_DEADLINE      seconds one request to a chat server may take in all, retries included (120)
+    SUPERALIGN_HTTP_RETRIES       the SDK's retries of connection errors, timeouts, 429 and 5xx (2)
 
 `settings()` builds the object on first use; `configure(**fields)` replaces it (the CLI edge, executors'
 workers and tests use it), so no module reads the environment itself.
@@ -36,6 +38,8 @@ class Settings(BaseSettings):
     hub_dir: Path | None = None
     fashion_mnist_dir: Path = Path("/usr/share/datasets/fashion-mnist")
     openai_base_url: str | None = None
+    http_deadline: float = Field(120.0, gt=0)
+    http_retries: int = Field(2, ge=0, le=10)
 
 
 _current: Settings | None = None

@@ -84,5 +84,60 @@ def test_missing_key_and_dead_server_give_clear_errors(monkeypatch):
     with pytest.raises(SuperalignError, match="SUPERALIGN_NO_SUCH_KEY is not set"):
         asyncio.run(ChatClient(backend, retries=0).chat([{"role": "user", "content": "x"}]))
     dead = CHAT_MODELS.get(f"openai:m?base_url=http://127.0.0.1:{_free_port()}")()
-    with pytest.raises(SuperalignError, match="attempts failed"):
+    with pytest.raises(SuperalignError, match="cannot reach"):
         asyncio.run(ChatClient(dead, retries=1, backoff_s=0.01).chat([{"role": "user", "content": "x"}]))
+
+
+def _listener(behaviour):
+    """A loopback TCP server whose every connection gets `behaviour(connection)`; returns (port, connections)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    connections = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connections.append(connection)
+            behaviour(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, connections
+
+
+def test_one_retry_policy_the_sdks_and_the_message_counts_what_happened(monkeypatch):
+    """A server that hangs up on every request: the SDK's retries only (no second layer on top; an earlier
+    build made 16 connections while saying 4 attempts), and the error line says how many."""
+    from superalign.chat.client import OpenAIChat
+    from superalign.errors import SuperalignError
+
+    server, connections = _listener(lambda connection: connection.close())
+    backend = OpenAIChat("m", f"http://127.0.0.1:{server.getsockname()[1]}", max_retries=2, deadline_s=30)
+    try:
+        with pytest.raises(SuperalignError, match=r"cannot reach .*\(3 attempt\(s\)"):
+            asyncio.run(ChatClient(backend, retries=3, backoff_s=0.01).chat([{"role": "user", "content": "x"}]))
+        assert len(connections) == 3
+    finally:
+        server.close()
+
+
+def test_a_server_that_never_answers_is_given_up_on_at_the_deadline():
+    """It used to hold a command for about 20 minutes (4 x 300 s)."""
+    from superalign.chat.client import OpenAIChat
+    from superalign.errors import SuperalignError
+
+    server, connections = _listener(lambda connection: None)  # accepts, reads nothing, says nothing
+    backend = OpenAIChat("m", f"http://127.0.0.1:{server.getsockname()[1]}", max_retries=2, deadline_s=1.5)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(SuperalignError, match="no answer .* within 1.5 s"):
+            asyncio.run(ChatClient(backend).chat([{"role": "user", "content": "x"}]))
+        assert time.perf_counter() - start < 5
+    finally:
+        server.close()

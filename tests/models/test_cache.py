@@ -61,7 +61,7 @@ def test_other_data_is_a_miss(tmp_path):
     assert _calls(log) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "sidecar"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "sidecar", "sidecar-shape"])
 def test_corrupt_entry_is_detected_and_rebuilt(tmp_path, damage):
     cache, log = ActivationCache(tmp_path / "c"), tmp_path / "log"
     good = np.array(cache.featurize(_task(), CountingEncoder(log)))
@@ -72,8 +72,11 @@ def test_corrupt_entry_is_detected_and_rebuilt(tmp_path, damage):
         data = bytearray(npy.read_bytes())
         data[-1] ^= 0xFF
         npy.write_bytes(bytes(data))
-    else:
+    elif damage == "sidecar":
         next((tmp_path / "c").glob("*.json")).write_text("{not json")
+    else:  # valid JSON, wrong shape
+        next((tmp_path / "c").glob("*.json")).write_text("[1, 2, 3]")
+    assert len(cache.entries()) == 1
     with pytest.warns(CacheCorruptionWarning):
         rebuilt = cache.featurize(_task(), CountingEncoder(log))
     assert _calls(log) == 2 and np.array_equal(good, rebuilt)

@@ -91,3 +91,60 @@ def test_ray_executor_on_a_local_cluster(runs_dir):
     store = _run(configs, "ray", jobs=2)
     assert not ray.is_initialized()  # the executor shuts down the cluster it started
     assert len(store.records(kind="w2s")) == len(configs)
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        found += [int(c) for c in children]
+    return found
+
+
+def test_pool_workers_die_with_a_killed_parent_and_ctrl_c_stops_the_pool_at_once(tmp_path):
+    """kill -9 of `sweep --jobs 2` used to leave its workers (~450 MB each) alive indefinitely; Ctrl-C took 15 s."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("tasks: [digits]\nladder: [pca:4, raw]\nmethods: [naive, aux-conf]\nseeds: 40\n")
+    env = {**os.environ, "SUPERALIGN_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "superalign.cli.main", "sweep", str(sweep), "--jobs", "2"]
+
+    def start_with_workers():
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 180
+        while time.time() < deadline and len(_children(process.pid)) < 2:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.2)
+        time.sleep(3)  # the workers have imported and started runs
+        workers = _children(process.pid)
+        assert len(workers) >= 2
+        return process, workers
+
+    def alive(pid: int) -> bool:
+        try:
+            return not open(f"/proc/{pid}/stat").read().split(")")[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return False
+
+    process, workers = start_with_workers()
+    process.kill()
+    process.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(alive(w) for w in workers), "pool workers outlived their SIGKILLed parent"
+
+    process, workers = start_with_workers()
+    process.send_signal(signal.SIGINT)
+    start = time.time()
+    _, stderr = process.communicate(timeout=60)
+    assert time.time() - start < 3, f"Ctrl-C took {time.time() - start:.1f}s"
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert not any(alive(w) for w in workers)

@@ -184,19 +184,24 @@ def single_token(ids: list[int], token: str, model: str) -> int:
 class OpenAIChat(ChatBackend):
     """Any OpenAI-compatible chat-completions endpoint, through the official `openai` SDK.
 
-    The SDK retries what is worth retrying (connection errors, timeouts, 408/409/429, 5xx) with backoff,
-    and never other 4xx answers (a bad request or a wrong key stays wrong): those become one error line.
-    The served model's name (what the server says it ran) is kept with each response.
+    One retry policy, the SDK's: it retries what is worth retrying (connection errors, timeouts, 408/409/429,
+    5xx) with backoff, `max_retries` times, and never other 4xx answers (a bad request or a wrong key stays
+    wrong): those become one error line. `deadline_s` bounds the whole request, retries included; the client
+    adds no retries of its own (`retries_itself`). The served model's name is kept with each response.
     """
 
-    def __init__(self, model: str, base_url: str, key_env: str | None = None, max_retries: int = 3,
-                 timeout_s: float = 600.0):
+    retries_itself = True
+
+    def __init__(self, model: str, base_url: str, key_env: str | None = None, max_retries: int | None = None,
+                 deadline_s: float | None = None):
+        from superalign.settings import settings
+
         self.name = f"openai:{model}"
         self.model = model
         self.base_url = base_url.rstrip("/")
         self.key_env = key_env
-        self.max_retries = max_retries
-        self.timeout_s = timeout_s
+        self.max_retries = settings().http_retries if max_retries is None else max_retries
+        self.deadline_s = settings().http_deadline if deadline_s is None else deadline_s
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "openai", "model": self.model, "base_url": self.base_url}  # the key is not identity
@@ -210,21 +215,29 @@ class OpenAIChat(ChatBackend):
             if not key:
                 raise SuperalignError(f"chat model {self.name}: environment variable {self.key_env} is not set")
         base = self.base_url if self.base_url.endswith("/v1") else f"{self.base_url}/v1"
-        return openai.AsyncOpenAI(base_url=base, api_key=key, max_retries=self.max_retries, timeout=self.timeout_s)
+        # Each attempt may use the whole deadline; the deadline itself is enforced around all of them.
+        return openai.AsyncOpenAI(base_url=base, api_key=key, max_retries=self.max_retries, timeout=self.deadline_s)
 
     async def generate(self, messages, max_tokens, temperature, seed=None) -> ChatResponse:
         import openai
 
         client = self._client()
         extra = {} if seed is None else {"seed": seed}
+        attempts = f"{self.max_retries + 1} attempt(s), SUPERALIGN_HTTP_RETRIES"
         try:
-            data = await client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens,
-                                                        temperature=temperature, logprobs=True, top_logprobs=1, **extra)
+            data = await asyncio.wait_for(client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, logprobs=True,
+                top_logprobs=1, **extra), timeout=self.deadline_s)
+        except asyncio.TimeoutError:
+            raise SuperalignError(f"chat model {self.name}: no answer from {self.base_url} within {self.deadline_s:g} s "
+                                  f"(SUPERALIGN_HTTP_DEADLINE; {attempts}); check that the server is up, or raise "
+                                  "the deadline") from None
         except openai.APIStatusError as exc:  # an answer from the server that retrying will not change
             raise SuperalignError(f"chat model {self.name}: the server answered {exc.status_code} "
                                   f"({type(exc).__name__}); check the model name, the key and the request") from exc
-        except openai.APIConnectionError as exc:  # the SDK has already retried
-            raise ConnectionError(f"{self.base_url}: {exc}") from exc
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:  # the SDK has already retried
+            raise SuperalignError(f"chat model {self.name}: cannot reach {self.base_url} ({attempts}): {exc}; "
+                                  "check that the server is up and the URL") from exc
         finally:
             await client.close()
         choice = data.choices[0]
@@ -310,18 +323,19 @@ class ChatClient:
             self.usage.cached += 1
             return hit
         error: Exception | None = None
-        for attempt in range(self.retries + 1):
+        retries = 0 if getattr(self.backend, "retries_itself", False) else self.retries  # one policy, not two
+        for attempt in range(retries + 1):
             try:
                 async with self._limit():
                     response = await asyncio.wait_for(self.backend.generate(messages, max_tokens, temperature, **seeded),
-                                                      timeout=self.timeout_s)
+                                                      timeout=max(self.timeout_s, getattr(self.backend, "deadline_s", 0) + 5))
                 break
             except (asyncio.TimeoutError, ConnectionError, OSError) as exc:
                 error = exc
                 self.usage.failures += 1
                 await asyncio.sleep(self.backoff_s * 2 ** attempt)
         else:
-            raise SuperalignError(f"chat model {self.name}: {self.retries + 1} attempts failed ({error}); "
+            raise SuperalignError(f"chat model {self.name}: {retries + 1} attempts failed ({error}); "
                                   "check that the server is up, or raise the timeout")
         self.usage.requests += 1
         self.usage.prompt_tokens += response.prompt_tokens

@@ -70,7 +70,8 @@ class ActivationCache:
             if list(array.shape) != meta["shape"] or str(array.dtype) != meta["dtype"]:
                 raise ValueError(f"shape {array.shape} / dtype {array.dtype} differ from the sidecar")
             return array
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:  # TypeError: valid JSON,
+            # wrong shape (a list, a number where the sidecar's fields should be)
             warnings.warn(f"activation cache entry {key} is corrupt ({exc}); rebuilding it", CacheCorruptionWarning,
                           stacklevel=2)
             self.remove(key)
@@ -94,6 +95,8 @@ class ActivationCache:
             try:
                 meta = json.loads(sidecar.read_text())
             except (OSError, json.JSONDecodeError):
+                meta = {"corrupt": True}
+            if not isinstance(meta, dict):
                 meta = {"corrupt": True}
             out.append(CacheEntry(sidecar.stem, self.root / f"{sidecar.stem}.npy", sidecar, meta))
         return out

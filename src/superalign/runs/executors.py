@@ -24,7 +24,13 @@ OnOutcome = Callable[[ExperimentConfig, dict[str, Any]], None]
 EXECUTORS = ("local", "process", "ray")
 
 
-def _single_threaded() -> None:
+def _worker_start(parent: int) -> None:
+    """A pool worker: one thread; dies with its parent (even a SIGKILLed one), and leaves Ctrl-C to the parent,
+    which stops the pool at once and keeps what finished."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     from superalign.settings import configure
 
     configure(threads=1, progress=False)
@@ -32,6 +38,20 @@ def _single_threaded() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: the kernel sends this process SIGKILL when its parent exits (prctl PR_SET_PDEATHSIG); a parent that
+    died before the call is caught by the pid check."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when the pool's pipe closes, as before
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def run_local(configs: list[ExperimentConfig], on_outcome: OnOutcome) -> None:
@@ -43,7 +63,9 @@ def run_process_pool(configs: list[ExperimentConfig], on_outcome: OnOutcome, job
     attempts = {c.config_hash(): 0 for c in configs}
     queue = list(configs)
     while queue:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_single_threaded) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_start,
+                                   initargs=(os.getpid(),))
+        try:
             futures = {pool.submit(execute_one, c.model_dump(mode="json")): c for c in queue}
             queue = []
             remaining = set(futures)
@@ -61,6 +83,12 @@ def run_process_pool(configs: list[ExperimentConfig], on_outcome: OnOutcome, job
                             continue
                         outcome = {"ok": False, "error": "worker process died twice running this config"}
                     on_outcome(config, outcome)
+        except BaseException:  # Ctrl-C or an error in the writer: the runs in flight are dropped, not waited for
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 def run_ray(configs: list[ExperimentConfig], on_outcome: OnOutcome, address: str | None = None,
