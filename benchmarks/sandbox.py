@@ -1,5 +1,5 @@
 """What the sandbox costs: one agent-written method (`fit_predict`, scikit-learn logistic regression) run in the
-sandbox (fresh interpreter, audit hook, network namespace, limits, inputs through files) against the same
+sandbox (bubblewrap namespaces, seccomp, fresh interpreter, audit hook, limits, inputs through files) against the same
 function called in this process (what a user without a sandbox would do), on digits PCA-4 -> raw features.
 
 Prints the seconds of each (median of 5), the ratio, and whether the predictions agree exactly.
@@ -55,7 +55,7 @@ def main() -> None:
     agree = float((run.probabilities.argmax(1) == direct.argmax(1)).mean())
     print(f"sandboxed {ours:.2f} s, in process {base:.2f} s: the sandbox costs {ours / base:.1f}x "
           f"({ours - base:.2f} s a call, mostly a fresh interpreter importing scikit-learn); "
-          f"network isolated: {run.sandbox.network_isolated}; predictions agree on {agree:.3f} of test")
+          f"seccomp filter: {run.sandbox.seccomp}; predictions agree on {agree:.3f} of test")
 
 
 if __name__ == "__main__":
