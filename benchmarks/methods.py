@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import run_all
 from superalign.w2s.grid import grid, make_config
 from superalign.w2s.summary import estimate, flatten

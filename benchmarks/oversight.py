@@ -29,7 +29,7 @@ from superalign.oversight.items import load_items
 from superalign.oversight.protocols import LADDER_SETTINGS, ROLES, Settings
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
          "judge-answers-last": ("facts", "scripted:fabricate", "qwen-0.5b", {"judge_answers_last": True}),

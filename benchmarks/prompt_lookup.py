@@ -56,7 +56,7 @@ def main() -> None:
     from superalign.chat.client import CHAT_MODELS, ChatBackend, ChatClient, RequestCache
     from superalign.oversight.items import load_items
     from superalign.oversight.protocols import ARGUE_TOKENS, _listing
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     # Which first-round arguments this model made: (item set, item, side), from the debate records.
     argued, item_set = set(), None

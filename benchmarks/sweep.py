@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.sweep import expand, prefeaturize, run_sweep
 
 SPEC = {"tasks": ["digits"], "ladder": ["pca:2", "pca:8", "raw"],

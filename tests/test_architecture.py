@@ -8,11 +8,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "superalign"
 # Layer of each top-level part; a part may import its own modules and anything in a lower layer.
 LAYERS = {
     "core": 0,  # errors, paths, io, registry, metrics, progress, settings (modules directly in superalign/)
+    "engine": 1,  # kinds, specs, the run store, the grid runner and its executors: core only, no family
     "data": 1, "decision": 1, "sandbox": 1,  # the sandbox uses core only
     "models": 2, "shutdown": 2,  # gridworld agents; the bridge reads the decision module
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
-    "runs": 4,
+    "runs": 4,  # the w2s sweep dialect and run_all over the engine
     "evaluation": 5, "oversight": 5, "alc": 5, "probes": 5,
     "researcher": 6,  # the agent drives the pipeline, the run store and the chat models
     "report": 7,
@@ -57,3 +58,10 @@ def test_dependencies_point_one_way():
 def test_every_part_has_a_layer():
     parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert parts <= set(LAYERS), f"give these parts a layer: {parts - set(LAYERS)}"
+
+
+def test_the_engine_imports_no_family():
+    """Kinds reach the engine through the `superalign.kinds` entry points, never through an import."""
+    imported = {dst for path in (PACKAGE / "engine").rglob("*.py") for _, dst in _imports(path)}
+    parts = {_part(m) for m in imported} - {"", "engine", "core"}
+    assert not parts, f"the engine imports {sorted(parts)}"

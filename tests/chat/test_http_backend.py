@@ -15,7 +15,7 @@ from superalign.chat.client import CHAT_MODELS, ChatClient
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import Settings
 from superalign.oversight.runner import run_protocol
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm, or pip install superalign[llm])")
 SECRET = "sk-test-never-write-me-3141592653"

@@ -126,7 +126,7 @@ def test_eval_commands_print_and_save_figures(runs_dir, tmp_path):
     assert cal.exit_code == 0 and "ECE" in cal.output and (tmp_path / "reliability-digits.svg").exists()
     cons = invoke(["eval", "consistency", "--task", "digits", "--weak", "pca:4", "--strong", "raw"])
     assert cons.exit_code == 0 and "AUROC inconsistency" in cons.output
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     kinds = {r["kind"] for r in RunStore().records()}
     assert kinds >= {"eval-overopt", "eval-calibration", "eval-consistency"}
@@ -175,7 +175,7 @@ def test_oversight_w2s_and_run_with_a_judge_supervisor(runs_dir):
                      "--supervisor-option", "judge=mock", "--supervisor-option", "debater=qwen-1.5b",
                      "--supervisor-option", "max_chars=200"])
     assert single.exit_code == 0, single.output
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     assert RunStore().count() == 4  # the single run is the comparison's seed-0 judge run, read from the store
     bad = _cli("run", *common, "--supervisor", "judge", "--supervisor-option", "protocl=direct")

@@ -72,7 +72,7 @@ def test_cross_play_rates_the_liar_who_quotes_real_lines_as_more_persuasive(runs
     from superalign.oversight.persuasion import cross_play, matches_from_records, persuasion_table
     from superalign.oversight.protocols import LADDER_SETTINGS, Settings
     from superalign.oversight.scripted import ScriptedDebater
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     items = load_items("facts", 12)
     debaters = [ChatClient(ScriptedDebater("fabricate")), ChatClient(ScriptedDebater("irrelevant"))]

@@ -11,7 +11,7 @@ from superalign.oversight.items import OversightItem, load_items
 from superalign.oversight.protocols import ROLES, Settings
 from superalign.oversight.runner import run_protocol
 from superalign.oversight.transcript import parse_verdict, verify_quotes
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.settings import configure
 
 ITEM = OversightItem("x/1", "Which topic is this news article about?", ("sport", "tech"), 0,

@@ -91,7 +91,7 @@ def test_label_sources_differ_only_by_their_supervisor(keyword_judge, runs_dir):
     each source's own weak accuracy; the keyword judge without the text sees no business word and says "tech"
     for every text (labels at the class share), reading the text it does not."""
     from superalign.oversight.w2s import TABLE_HEADER, compare_label_sources, label_source_configs, table_cells
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     configs = label_source_configs("bbc-business-vs-tech", "minilm-l3", "minilm-l6", keyword_judge, keyword_judge,
                                    protocols=("direct",), judge_reads_text=True, max_chars=240,
@@ -116,7 +116,7 @@ def test_label_sources_pool_seeds_and_keep_each_seed(keyword_judge, runs_dir):
     seeds and test examples; each seed's own numbers stay in `per_seed`; a seed already in the store is read back,
     not rerun; a repeated or missing seed is refused."""
     from superalign.oversight.w2s import compare_label_sources, label_source_configs, per_seed_lines
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
 
     kwargs = dict(protocols=("direct",), judge_reads_text=True, max_chars=240,
                   splits=SplitSizes(weak_train=40, transfer=120, val=30, test=80))

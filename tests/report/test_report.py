@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from superalign.report.html import build_report
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import run_all
 from superalign.w2s.grid import grid
 
@@ -71,7 +71,7 @@ def test_report_renders_in_headless_chromium(filled_store, tmp_path):
 
 def test_report_includes_evaluation_records(filled_store, tmp_path):
     from superalign.evaluation.overoptimization import overoptimization_report
-    from superalign.runs.record import make_record
+    from superalign.engine.record import make_record
     from superalign.w2s.pipeline import ExperimentConfig
 
     config = ExperimentConfig(task="digits", weak="pca:2", strong="raw")
@@ -83,7 +83,7 @@ def test_report_includes_evaluation_records(filled_store, tmp_path):
 
 
 def test_report_includes_shutdown_records(filled_store, tmp_path):
-    from superalign.runs.record import make_record
+    from superalign.engine.record import make_record
     from superalign.shutdown.experiment import ShutdownConfig, run_key, run_one
 
     config = ShutdownConfig(seeds=[0], parts=["tabular"], train_layouts=["example"], meta_episodes=10, eval_episodes=10)

@@ -13,7 +13,7 @@ from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.policies import ScriptedPolicy, parse_action
 from superalign.researcher.report import compare, load_results, markdown
 from superalign.researcher.search import choose, grid_order, run_search
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 # seconds-fast settings: digits PCA-4 -> raw pixels (a wide gap) to develop on, breast cancer held out
 CONFIG = dict(dev=[{"task": "digits", "weak": "pca:4", "strong": "raw", "max_examples": 900}], dev_seeds=[0, 1],

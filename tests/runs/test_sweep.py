@@ -9,7 +9,7 @@ import time
 import pytest
 
 from superalign.errors import SuperalignError
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.sweep import expand, load_sweep, pending, run_sweep
 from superalign.settings import configure
 
@@ -147,4 +147,7 @@ def test_pool_workers_die_with_a_killed_parent_and_ctrl_c_stops_the_pool_at_once
     _, stderr = process.communicate(timeout=60)
     assert time.time() - start < 3, f"Ctrl-C took {time.time() - start:.1f}s"
     assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    deadline = time.time() + 5  # the killed workers and multiprocessing's resource tracker, once it sees EOF
+    while time.time() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.1)
     assert not any(alive(w) for w in workers)

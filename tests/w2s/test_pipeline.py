@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from superalign.data.registry import load_task
-from superalign.runs.record import make_record
-from superalign.runs.store import RunStore
+from superalign.engine.record import make_record
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import load_results, run_all
 from superalign.w2s import grid as runner
 from superalign.w2s.pipeline import ExperimentConfig, run_experiment
@@ -56,9 +56,9 @@ def test_runner_skips_what_the_store_has(runs_dir):
     configs = runner.grid(["bbc-sport-vs-tech"], ["minilm-l3", "minilm-l6"], ["naive"], [0, 1])
     store = RunStore()
     first = [o.record for o in run_all(configs, store=store)]
-    seen = []
-    second = [o.record for o in run_all(configs, store=store, on_done=lambda c, o: seen.append(o.cached))]
-    assert seen == [True, True]
+    again = run_all(configs, store=store)
+    second = [o.record for o in again]
+    assert [o.cached for o in again] == [True, True]
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)  # NaN-safe equality
     df = load_results()
     assert len(df) == 2 and set(df["seed"]) == {0, 1}

@@ -23,8 +23,8 @@ from superalign.alc.spec import spec_name
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.metrics import correctness, paired_accuracy_difference
-from superalign.runs.get_or_run import Outcome, get_or_run
-from superalign.runs.store import RunStore
+from superalign.engine.get_or_run import Outcome, get_or_run
+from superalign.engine.store import RunStore
 
 KIND = "alc"
 

@@ -14,7 +14,7 @@ from superalign.alc.experiment import COLUMNS, KIND, SETTING, configs_from_spec,
 from superalign.cli.console import out
 from superalign.cli.recorded import finish, run_with_progress
 from superalign.errors import SuperalignError
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 app = typer.Typer(help="Attacker-learner-critic: adversarial queries, critic feedback, a minimal expert budget.",
                   no_args_is_help=True)

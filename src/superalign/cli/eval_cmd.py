@@ -11,8 +11,8 @@ from rich.table import Table
 
 from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
-from superalign.runs.get_or_run import get_or_run
-from superalign.runs.store import RunStore
+from superalign.engine.get_or_run import get_or_run
+from superalign.engine.store import RunStore
 from superalign.w2s.pipeline import ExperimentConfig
 
 app = typer.Typer(help="Evaluate weak, student and ceiling models: consistency, over-optimization, calibration.",

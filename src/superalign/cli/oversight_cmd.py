@@ -12,7 +12,7 @@ from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
 from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings
 from superalign.oversight.runner import MIN_COVERAGE, run_protocol
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 app = typer.Typer(help="Scalable oversight: debate, consultancy, critique, decomposition, direct judging.",
                   no_args_is_help=True)

@@ -15,7 +15,7 @@ from superalign.probes.deception import DeceptionConfig
 from superalign.probes.experiment import COLUMNS, DECEPTION_HEADER, DECEPTION_KIND, KIND, configs_from_spec, \
     deception_cells, deception_markdown, defenses_markdown, ladder_markdown, load_configs, markdown_table, probe_cells, run_configs, setting_cells, \
     summarize, summarize_deception
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 
 app = typer.Typer(help="Safety probes: backdoored supervisors, strong-to-weak deception.", no_args_is_help=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,9 +12,36 @@ from superalign.cli.console import err
 from superalign.cli.run_cmd import print_summary, print_violations
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import load_results
 from superalign.w2s.summary import markdown_table, summarize
+
+
+def _kind_results(name: str, markdown: bool, failed: bool) -> None:
+    from superalign.engine import KINDS
+
+    kind = KINDS.get(name)
+    store = RunStore()
+    failures = store.records(kind=name, status="failed")
+    if failed:
+        for r in failures:
+            print(f"{r['config_hash']}  {json.dumps(r['config'], sort_keys=True)[:160]}: {r['result'].get('error')}")
+        err.print(f"{len(failures)} failed runs of kind {name}")
+        return
+    records = store.records(kind=name)
+    if not records:
+        raise SuperalignError(f"no runs of kind {name} recorded yet; run a spec of it with `superalign run SPEC.yaml`")
+    table = kind.summarize(records)
+    if markdown:
+        print(table.markdown())
+    else:
+        from superalign.cli.console import out
+
+        out.print(table.rich())
+        for note in table.notes:
+            out.print(note)
+    if failures:
+        err.print(f"{len(failures)} failed run(s) not in the table: superalign results --kind {name} --failed")
 
 
 def results(
@@ -21,8 +49,12 @@ def results(
     export: Annotated[Optional[Path], typer.Option(help="write every run to a .csv or .parquet file")] = None,
     markdown: Annotated[bool, typer.Option(help="print the summary as a Markdown table (for READMEs, notes)")] = False,
     failed: Annotated[bool, typer.Option(help="list the failed runs and their errors instead")] = False,
+    kind: Annotated[str, typer.Option(help="which kind of run to table (w2s, or any registered kind)")] = "w2s",
 ) -> None:
-    """Summarise the run store: one row per config (seeds pooled), accuracies and PGR with its interval."""
+    """Summarise the run store: the kind's table of every recorded run (for w2s: one row per config, seeds pooled,
+    accuracies and PGR with its interval)."""
+    if kind != "w2s":
+        return _kind_results(kind, markdown=markdown, failed=failed)
     if export is not None:  # checked before any work: a typo in a folder name is not a new folder
         if export.suffix.lower() not in (".csv", ".parquet"):
             raise SuperalignError(f"--export {export}: use a .csv or .parquet file name")

@@ -13,14 +13,16 @@ from rich.table import Table
 from superalign.cli.console import err, out
 from superalign.data.task import SplitSizes
 from superalign.errors import SuperalignError
-from superalign.progress import progress_bar
-from superalign.runs.store import RunStore
+from superalign.engine.executors import check_executor
+from superalign.progress import progress_ticks
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import run_all
 from superalign.w2s import grid as runner
 from superalign.w2s.summary import HEADER, flatten, summarize, table_rows
 
 
 def run(
+    spec: Annotated[Optional[Path], typer.Argument(help="a spec YAML of any kind (kind: w2s, ...; see examples/)")] = None,
     task: Annotated[Optional[list[str]], typer.Option(help="task(s); default: the offline plan (README)")] = None,
     weak: Annotated[Optional[str], typer.Option(help="weak encoder (with --strong, instead of --ladder)")] = None,
     strong: Annotated[Optional[str], typer.Option(help="strong encoder")] = None,
@@ -37,9 +39,17 @@ def run(
     config: Annotated[Optional[Path], typer.Option(help="YAML file with tasks, ladder, methods, seeds and config fields")] = None,
     refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False,
     retry_failed: Annotated[bool, typer.Option(help="run again the runs recorded as failed")] = False,
+    executor: Annotated[str, typer.Option(help="local, process or ray")] = "local",
+    jobs: Annotated[int, typer.Option(help="parallel workers (process, ray)")] = 1,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default: start a local one)")] = None,
 ) -> None:
-    """Train weak supervisors, weak-label the transfer set, train strong students, and report PGR."""
+    """Run a spec of any kind (`superalign run SPEC.yaml`), or, from flags, weak-to-strong experiments: train weak
+    supervisors, weak-label the transfer set, train strong students, and report PGR."""
     start = time.perf_counter()
+    check_executor(executor, jobs)
+    if spec is not None:
+        return run_spec(spec, executor=executor, jobs=jobs, address=address, refresh=refresh,
+                        retry_failed=retry_failed)
     if config is not None:
         configs = runner.configs_from_yaml(config)
     else:
@@ -60,9 +70,9 @@ def run(
     if not configs:
         raise SuperalignError("nothing to run: check the tasks, ladder and methods")
     store = RunStore()
-    with progress_bar(f"{len(configs)} runs", len(configs)) as advance:
-        outcomes = run_all(configs, store=store, refresh=refresh, retry_failed=retry_failed,
-                           on_done=lambda config, outcome: advance(1))
+    with progress_ticks(f"{len(configs)} runs") as progress:
+        outcomes = run_all(configs, store=store, refresh=refresh, retry_failed=retry_failed, executor=executor,
+                           jobs=jobs, progress=progress)
     ok = [o.record for o in outcomes if o.ok]
     if ok:
         print_summary(summarize(flatten(ok)))
@@ -78,6 +88,33 @@ def run(
     if failed:
         raise SuperalignError(f"{len(failed)} of {len(outcomes)} runs failed (details: superalign results --failed); "
                               "fix the cause and run again with --retry-failed")
+
+
+def run_spec(path: Path, executor: str = "local", jobs: int = 1, address: str | None = None, refresh: bool = False,
+             retry_failed: bool = False) -> None:
+    """Any kind, from its spec: the runs the store lacks, then the kind's table of every run of the spec."""
+    from superalign.engine import load_spec, run_grid
+
+    start = time.perf_counter()
+    kind, configs, name = load_spec(path)
+    store = RunStore()
+    with progress_ticks(f"{name} ({kind.name})") as progress:
+        result = run_grid(kind, configs, store=store, executor=executor, jobs=jobs, address=address, refresh=refresh,
+                          retry_failed=retry_failed, progress=progress)
+    ok = [r for r in result.records if r and r["status"] == "ok"]
+    if ok:
+        table = kind.summarize(ok)
+        out.print(table.rich())
+        for note in table.notes:
+            out.print(note)
+        print_violations(ok)
+    for record in result.failures:
+        err.print(f"failed: {kind.name} {record['config_hash']}: {record['result'].get('error')}")
+    err.print(f"{name}: {result.total} runs of kind {kind.name} ({result.stored} from the store, {result.done} done "
+              f"now, {len(result.failures)} failed) in {time.perf_counter() - start:.1f}s; records in {store.path}")
+    if result.failures:
+        raise SuperalignError(f"{len(result.failures)} of {result.total} runs failed (superalign results --kind "
+                              f"{kind.name} --failed); fix the cause and run again with --retry-failed")
 
 
 def print_summary(summary) -> None:

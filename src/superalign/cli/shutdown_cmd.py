@@ -30,7 +30,7 @@ def _config(path: Optional[Path], quick: bool):
 
 
 def _records(config) -> list[dict]:
-    from superalign.runs.store import RunStore
+    from superalign.engine.store import RunStore
     from superalign.shutdown.experiment import run_key
 
     store = RunStore()
@@ -51,7 +51,7 @@ def _print_table(config) -> None:
 
 def _compute(config: dict) -> tuple[dict, str]:
     """In a worker process: the result of one run, or its recorded failure."""
-    from superalign.runs.get_or_run import failed_result
+    from superalign.engine.get_or_run import failed_result
     from superalign.shutdown.experiment import run_one
 
     try:
@@ -70,9 +70,9 @@ def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of Shut
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from superalign.progress import progress_bar
-    from superalign.runs.get_or_run import needs_run
-    from superalign.runs.record import make_record
-    from superalign.runs.store import RunStore
+    from superalign.engine.get_or_run import needs_run
+    from superalign.engine.record import make_record
+    from superalign.engine.store import RunStore
     from superalign.shutdown.experiment import run_key
 
     config = _config(config_file, quick)

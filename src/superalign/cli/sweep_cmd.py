@@ -10,8 +10,7 @@ import typer
 
 from superalign.cli.console import err
 from superalign.progress import progress_ticks
-from superalign.errors import SuperalignError
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.sweep import load_sweep, run_sweep
 
 
@@ -24,12 +23,9 @@ def sweep(
 ) -> None:
     """Run every run of the sweep that the store does not have yet (resumable: kill it and run it again)."""
     start = time.perf_counter()
-    from superalign.runs.executors import EXECUTORS
+    from superalign.engine.executors import check_executor
 
-    if executor not in EXECUTORS:  # before any work
-        raise SuperalignError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
-    if jobs < 1:
-        raise SuperalignError(f"--jobs {jobs}: give at least 1 worker")
+    check_executor(executor, jobs)  # before any work
     name, configs = load_sweep(file)
     store = RunStore()
     with progress_ticks(f"sweep {name}") as progress:

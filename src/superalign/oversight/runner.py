@@ -18,8 +18,8 @@ from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings, judge
 from superalign.oversight import scripted  # noqa: F401  (registers the scripted:STYLE chat models)
 from superalign.oversight.transcript import Transcript
 from superalign.errors import SuperalignError
-from superalign.runs.get_or_run import get_or_run
-from superalign.runs.store import RunStore
+from superalign.engine.get_or_run import get_or_run
+from superalign.engine.store import RunStore
 
 
 async def run_transcripts(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient],

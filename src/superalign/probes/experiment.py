@@ -25,8 +25,8 @@ from superalign.io import read_yaml
 from superalign.metrics import mean_and_ci
 from superalign.probes.backdoor import BackdoorConfig, run_backdoor
 from superalign.probes.deception import DeceptionConfig, run_deception
-from superalign.runs.get_or_run import Outcome, get_or_run
-from superalign.runs.store import RunStore
+from superalign.engine.get_or_run import Outcome, get_or_run
+from superalign.engine.store import RunStore
 
 KIND = "probe-backdoor"
 DECEPTION_KIND = "probe-deception"

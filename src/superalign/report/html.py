@@ -10,7 +10,7 @@ import pandas as pd
 
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.w2s.summary import flatten, summarize
 
 _PAGE = """<!doctype html>

@@ -19,8 +19,8 @@ from typing import Any, Callable
 from superalign.errors import SuperalignError
 from superalign.io import write_json
 from superalign.models.cache import ActivationCache
-from superalign.runs.record import git_revision
-from superalign.runs.store import RunStore
+from superalign.engine.record import git_revision
+from superalign.engine.store import RunStore
 from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.evaluator import evaluate_final
 from superalign.researcher.notebook import Notebook, minilm_embedder

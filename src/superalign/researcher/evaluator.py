@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from superalign.models.cache import ActivationCache
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.suites import SuiteScore, score_suite
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from superalign.io import write_json
 from superalign.models.cache import ActivationCache
-from superalign.runs.record import git_revision
-from superalign.runs.store import RunStore
+from superalign.engine.record import git_revision
+from superalign.engine.store import RunStore
 from superalign.researcher.config import ResearcherConfig
 from superalign.researcher.evaluator import evaluate_final
 from superalign.researcher.suites import score_suite

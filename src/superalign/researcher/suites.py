@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from superalign.models.cache import ActivationCache
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.runs.w2s import run_all
 from superalign.w2s.summary import estimate, flatten
 from superalign.researcher.config import Pair
@@ -43,7 +43,7 @@ def score_suite(pairs: list[Pair], seeds: list[int], method: str, options: dict[
                 store: RunStore | None = None, cache: ActivationCache | None = None,
                 label: str | None = None) -> SuiteScore:
     configs = [c for pair in pairs for c in pair.experiments(method, options, seeds)]
-    outcomes = run_all(configs, store=store, cache=cache)
+    outcomes = run_all(configs, store=store)  # the activation cache is the shared one under SUPERALIGN_HOME
     failed = [f"{c.task} seed {c.seed}: {o.error}" for c, o in zip(configs, outcomes) if not o.ok]
     events = [e for o in outcomes if o.ok for e in o.result.get("method_diagnostics", {}).get("sandbox_events", [])]
     df = flatten([o.record for o in outcomes])

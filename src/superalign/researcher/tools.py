@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from superalign.io import atomic_path, file_sha256
 from superalign.models.cache import ActivationCache
 from superalign.paths import home
-from superalign.runs.store import RunStore
+from superalign.engine.store import RunStore
 from superalign.sandbox.method_file import run_method_file
 from superalign.sandbox.runner import Limits
 from superalign.w2s.method import METHODS

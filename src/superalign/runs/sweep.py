@@ -10,26 +10,23 @@
     exclude: [{method: aux-conf, task: digits}]                              # drop runs matching all fields
     head: logistic                          # any other ExperimentConfig field applies to every run
 
-Featurizing is shared: every (task, encoder) is computed once before any run is dispatched.
-Records flow back to one writer (this process); a run that fails is recorded with its error and
-retried only on request; a killed sweep resumes with exactly the missing runs.
+A sweep is a spec dialect of `kind: w2s` (ladders expand into weak < strong pairs); its runs go through the
+engine's grid runner: featurizing shared, one writer, failures recorded and retried only on request, a killed
+sweep resumed with exactly the missing runs.
 """
 
 from __future__ import annotations
 
-import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
-from superalign.runs.get_or_run import needs_run
-from superalign.runs.record import make_record
-from superalign.runs.store import RunStore
-from superalign.w2s.grid import grid, make_config, parse_seeds, validate_names
-from superalign.w2s.pipeline import ExperimentConfig, prepare_task
+from superalign.engine.get_or_run import needs_run
+from superalign.engine.store import RunStore
+from superalign.w2s.grid import grid, make_config, parse_seeds
+from superalign.w2s.pipeline import ExperimentConfig
 
 _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}
 
@@ -79,49 +76,6 @@ def expand(spec: dict[str, Any], where: str = "sweep") -> list[ExperimentConfig]
     return list(unique.values())
 
 
-def prefeaturize(configs: list[ExperimentConfig], progress: Callable[[], None] = lambda: None) -> int:
-    """Computes every (task, encoder) once, in this process, so workers only read the cache."""
-    from superalign.models.cache import ActivationCache
-    from superalign.models.encoder import get_encoder
-
-    cache = ActivationCache()
-    pairs = featurize_pairs(configs)
-    for (task_name, max_examples, encoder_name) in pairs:
-        config = ExperimentConfig(task=task_name, max_examples=max_examples)
-        cache.featurize(prepare_task(config), get_encoder(encoder_name))
-        progress()
-    return len(pairs)
-
-
-def featurize_pairs(configs: list[ExperimentConfig]) -> list[tuple[str, int, str]]:
-    """The distinct (task, subset size, encoder) triples that the configs need."""
-    return sorted({(c.task, c.max_examples, enc) for c in configs for enc in [c.weak, c.strong, *c.intermediate]})
-
-
-def execute_one(config_json: dict[str, Any]) -> dict[str, Any]:
-    """Runs one config in whatever process the executor chose; never raises: errors come back as data."""
-    from superalign.w2s.pipeline import run_experiment
-
-    config = ExperimentConfig(**config_json)
-    start = time.time()
-    try:
-        return {"ok": True, "result": run_experiment(config)}
-    except Exception as exc:  # a failed run is recorded, not lost
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
-                "seconds": time.time() - start}
-
-
-def record_outcome(store: RunStore, config: ExperimentConfig, outcome: dict[str, Any]) -> bool:
-    key = config.config_hash()
-    config_json = config.model_dump(mode="json")
-    if outcome.get("ok"):
-        store.put(make_record("w2s", config_json, key, outcome["result"]))
-        return True
-    store.put(make_record("w2s", config_json, key, {"error": outcome["error"], "traceback": outcome.get("traceback")},
-                          status="failed"))
-    return False
-
-
 def pending(configs: list[ExperimentConfig], store: RunStore, retry_failed: bool) -> list[ExperimentConfig]:
     statuses = store.statuses()
     return [c for c in configs if needs_run(statuses.get(c.config_hash()), retry_failed=retry_failed)]
@@ -138,26 +92,10 @@ class SweepSummary:
 def run_sweep(configs: list[ExperimentConfig], store: RunStore, executor: str = "local", jobs: int = 1,
               address: str | None = None, retry_failed: bool = False,
               progress: Callable[[str, int], Callable[[], None]] | None = None) -> SweepSummary:
-    """Validates the names, featurizes every (task, encoder) once here, runs what the store lacks with the
-    executor, and records every outcome from this process. `progress(label, total)` returns a tick function."""
-    from superalign.runs.executors import run_with
+    """The sweep's runs through the engine's grid runner (`kind: w2s`)."""
+    from superalign.engine import run_grid
+    from superalign.w2s.kind import KIND
 
-    validate_names(configs)
-    todo = pending(configs, store, retry_failed)
-    summary = SweepSummary(len(configs), len(configs) - len(todo), 0, 0)
-    if not todo:
-        return summary
-    tick = progress("featurizing", len(featurize_pairs(todo))) if progress else (lambda: None)
-    prefeaturize(todo, progress=tick)
-    tick = progress("runs", len(todo)) if progress else (lambda: None)
-
-    def on_outcome(config: ExperimentConfig, outcome: dict[str, Any]) -> None:
-        if record_outcome(store, config, outcome):
-            summary.done += 1
-        else:
-            summary.failed += 1
-        tick()
-
-    run_with(executor, todo, on_outcome, jobs=jobs, address=address)
-    return summary
-
+    result = run_grid(KIND, configs, store=store, executor=executor, jobs=jobs, address=address,
+                      retry_failed=retry_failed, progress=progress)
+    return SweepSummary(result.total, result.stored, result.done, result.failed)

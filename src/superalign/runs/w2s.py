@@ -5,30 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from superalign.models.cache import ActivationCache
-from superalign.runs.get_or_run import Outcome, get_or_run
-from superalign.runs.store import RunStore
-from superalign.w2s.grid import validate_names
-from superalign.w2s.pipeline import ExperimentConfig, run_experiment
+from superalign.engine.get_or_run import Outcome
+from superalign.engine.store import RunStore
+from superalign.w2s.pipeline import ExperimentConfig
 from superalign.w2s.summary import flatten
 
 
-def run_all(configs: list[ExperimentConfig], store: RunStore | None = None, cache: ActivationCache | None = None,
-            refresh: bool = False, retry_failed: bool = False,
-            on_done: Callable[[ExperimentConfig, Outcome], None] | None = None) -> list[Outcome]:
-    """Runs, one after another, what the store lacks (all of it with `refresh`); returns every outcome in order.
+def run_all(configs: list[ExperimentConfig], store: RunStore | None = None, refresh: bool = False,
+            retry_failed: bool = False, executor: str = "local", jobs: int = 1,
+            progress: Callable[[str, int], Callable[[], None]] | None = None) -> list[Outcome]:
+    """Runs what the store lacks (all of it with `refresh`) through the engine; returns every outcome in order.
     A run that raises is recorded as failed and the others go on."""
+    from superalign.engine import run_grid
+    from superalign.w2s.kind import KIND
+
     store = store or RunStore()
-    cache = cache or ActivationCache()
-    validate_names(configs)
-    outcomes = []
-    for config in configs:
-        outcome = get_or_run(store, "w2s", config.model_dump(mode="json"), config.config_hash(),
-                             lambda: run_experiment(config, cache), refresh=refresh, retry_failed=retry_failed)
-        outcomes.append(outcome)
-        if on_done:
-            on_done(config, outcome)
-    return outcomes
+    before = store.statuses()
+    keys = [c.config_hash() for c in configs]
+    result = run_grid(KIND, configs, store=store, executor=executor, jobs=jobs, refresh=refresh,
+                      retry_failed=retry_failed, progress=progress)
+    rerun = refresh or retry_failed
+    return [Outcome(record, cached=key in before and not (rerun and (refresh or before[key] != "ok")))
+            for key, record in zip(keys, result.records)]
 
 
 def load_results(path: Path | None = None):

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from superalign.errors import SuperalignError
+from superalign.engine.spec import parse_seeds  # noqa: F401  (one seeds rule for every kind)
 from superalign.io import read_yaml
 from superalign.models.encoder import get_encoder
 from superalign.w2s.method import METHODS, method_config
@@ -76,20 +77,6 @@ def configs_from_yaml(path: Path) -> list[ExperimentConfig]:
     else:
         ladder = DEFAULT_LADDER
     return grid(tasks, ladder, methods, seeds, **spec)
-
-
-def parse_seeds(value: Any, where: str) -> list[int]:
-    """`seeds: N` means seeds 0..N-1 (as in sweeps), a list names them; anything else is one clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, list, tuple)):
-        raise SuperalignError(f"{where}: seeds: {value!r} is not a number of seeds or a list of seeds; "
-                              "write e.g. seeds: 3 (seeds 0, 1, 2) or seeds: [0, 7]")
-    if isinstance(value, int):
-        if value < 1:
-            raise SuperalignError(f"{where}: seeds: {value} runs nothing; give at least 1")
-        return list(range(value))
-    if not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
-        raise SuperalignError(f"{where}: seeds: {value!r}: a list of seeds holds whole numbers >= 0, e.g. [0, 7]")
-    return list(value)
 
 
 def _as_list(value: Any) -> list:

@@ -11,8 +11,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from superalign.runs.record import make_record
-from superalign.runs.store import RunStore
+from superalign.engine.record import make_record
+from superalign.engine.store import RunStore
 
 
 @dataclass

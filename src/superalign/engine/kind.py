@@ -1,0 +1,65 @@
+"""A kind of experiment: what the engine runs, without knowing any family.
+
+    KIND = Kind(name="w2s", config=ExperimentConfig, run=run_w2s, summarize=w2s_table)
+
+A kind is a pydantic config class (one run, its `seed` included), a `run(config) -> result` (a pydantic model or a
+JSON-able dict), and a `summarize(records) -> Table`. Optional parts: `keyed` (the fields of a config that key its
+record, for kinds whose stored keys predate a field), `check` (fail-fast validation of names before any work),
+`prepare` (shared heavy work done once in the parent before dispatch, e.g. featurizing), and `cpus`/`gpus` (what
+one run needs, for the process pool and Ray).
+
+Kinds register in `KINDS` through the `superalign.kinds` entry-point group: superalign's own families list theirs in
+its pyproject, an out-of-tree package in its own; the engine imports none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from superalign.registry import Registry
+
+
+@dataclass
+class Table:
+    """A summary table: what every kind's `summarize` returns, printed with rich or as Markdown."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in self.rows]
+        return "\n".join([f"**{self.title}**", "", *lines, *([""] + self.notes if self.notes else [])])
+
+    def rich(self):
+        from rich.table import Table as RichTable
+
+        table = RichTable(*self.columns, title=self.title)
+        for row in self.rows:
+            table.add_row(*[str(c) for c in row])
+        return table
+
+
+@dataclass
+class Kind:
+    name: str
+    config: type[BaseModel]
+    run: Callable[[Any], Any]
+    summarize: Callable[[list[dict]], Table]
+    keyed: Callable[[dict], dict] = lambda config: config
+    check: Callable[[list[Any]], None] = lambda configs: None
+    prepare: Callable[[list[Any], Callable[[str, int], Callable[[], None]]], None] | None = None
+    cpus: float = 1.0
+    gpus: float = 0.0
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        self.__doc__ = self.help or f"experiment kind {self.name}"
+
+
+KINDS: Registry[Kind] = Registry("kind", entry_points="superalign.kinds")

@@ -1,0 +1,69 @@
+"""One grid runner for every kind: validate, skip what the store has, prepare once, run the rest with an executor,
+record every outcome from this process (one writer), and return the records in the order of the configs.
+
+A killed run resumes with exactly the missing runs (the store is keyed by config, records are written as each run
+finishes); a failed run is recorded with its error and retried only with `retry_failed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from superalign.engine.executors import check_executor, run_with
+from superalign.engine.kind import Kind
+from superalign.engine.spec import config_key
+from superalign.engine.get_or_run import needs_run
+from superalign.engine.record import make_record
+from superalign.engine.store import RunStore
+
+Progress = Callable[[str, int], Callable[[], None]]
+
+
+@dataclass
+class GridResult:
+    total: int  # configs in the grid
+    stored: int  # already in the store (ok, or failed and not retried)
+    done: int = 0  # run now and ok
+    failed: int = 0  # run now and failed
+    records: list[dict[str, Any]] = field(default_factory=list)  # one per config, in order
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r and r.get("status") == "failed"]
+
+
+def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None, executor: str = "local",
+             jobs: int = 1, address: str | None = None, retry_failed: bool = False, refresh: bool = False,
+             progress: Progress | None = None) -> GridResult:
+    store = store or RunStore()
+    check_executor(executor, jobs)
+    kind.check(configs)
+    keys = [config_key(kind, c) for c in configs]
+    statuses = store.statuses()
+    todo = [i for i, key in enumerate(keys) if refresh or needs_run(statuses.get(key), retry_failed=retry_failed)]
+    summary = GridResult(total=len(configs), stored=len(configs) - len(todo))
+    if todo:
+        if kind.prepare is not None:
+            kind.prepare([configs[i] for i in todo], progress or (lambda label, total: lambda: None))
+        tick = progress("runs", len(todo)) if progress else (lambda: None)
+        payloads = [configs[i].model_dump(mode="json") for i in todo]
+
+        def on_outcome(position: int, outcome: dict[str, Any]) -> None:
+            index = todo[position]
+            if outcome.get("ok"):
+                store.put(make_record(kind.name, payloads[position], keys[index], outcome["result"]))
+                summary.done += 1
+            else:
+                store.put(make_record(kind.name, payloads[position], keys[index],
+                                      {"error": outcome["error"], "traceback": outcome.get("traceback")},
+                                      status="failed"))
+                summary.failed += 1
+            tick()
+
+        run_with(executor, kind.name, payloads, on_outcome, jobs=jobs, address=address, cpus=kind.cpus,
+                 gpus=kind.gpus)
+    summary.records = [store.get(key) for key in keys]
+    return summary
