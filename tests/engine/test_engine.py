@@ -95,11 +95,12 @@ def registered():
 
 def test_a_spec_makes_a_grid_from_lists_seeds_runs_and_excludes():
     kind, configs = expand({"kind": "in-process-toy", "x": [1, 2, 3], "tags": ["a", "b"], "seeds": 2,
-                            "exclude": [{"x": 3}], "runs": [{"x": 9, "tags": []}]})
+                            "exclude": [{"x": 3}]})
     points = sorted((c.x, tuple(c.tags), c.seed) for c in configs)
     # tags is a list field: a list is its value, not an axis
-    assert points == [(1, ("a", "b"), 0), (1, ("a", "b"), 1), (2, ("a", "b"), 0), (2, ("a", "b"), 1),
-                      (9, (), 0), (9, (), 1)]
+    assert points == [(1, ("a", "b"), 0), (1, ("a", "b"), 1), (2, ("a", "b"), 0), (2, ("a", "b"), 1)]
+    _, irregular = expand({"kind": "in-process-toy", "tags": [["a"], ["b"]], "runs": [{"x": 9}, {"x": 5, "tags": []}]})
+    assert sorted((c.x, tuple(c.tags)) for c in irregular) == [(5, ()), (9, ("a",)), (9, ("b",))]
     _, axis = expand({"kind": "in-process-toy", "x": 1, "tags": [["a"], ["b"]]})  # a list of lists is an axis
     assert sorted(tuple(c.tags) for c in axis) == [("a",), ("b",)]
     _, explicit = expand({"kind": "in-process-toy", "x": 1, "seeds": [0, 7]})

@@ -8,7 +8,9 @@ import pytest
 from superalign.errors import SuperalignError
 from superalign.chat.client import ChatBackend, ChatClient, ChatResponse, MockChat, RequestCache
 from superalign.oversight.items import OversightItem, load_items
-from superalign.oversight.protocols import ROLES, Settings
+from superalign.oversight.protocols import PROTOCOLS, Settings
+
+ROLES = {name: PROTOCOLS.get(name).roles for name in PROTOCOLS.names()}
 from superalign.oversight.runner import run_protocol
 from superalign.oversight.transcript import parse_verdict, verify_quotes
 from superalign.engine.store import RunStore

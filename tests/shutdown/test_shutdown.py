@@ -105,3 +105,18 @@ def test_config_errors_are_named_and_runs_summarize():
     layouts = per_layout(records)
     assert [(r["layout"], r["reward"], r["seeds"]) for r in layouts] == [("example", "default", 2), ("example", "drest", 2)]
     assert "| example | drest | 2 |" in per_layout_table(layouts)
+
+
+def test_runs_recorded_before_the_engine_are_found_under_their_old_keys(runs_dir):
+    """Shutdown runs were keyed 'shutdown-<hash>' before the engine: such a record is re-keyed, not recomputed."""
+    from superalign.engine import run_grid
+    from superalign.engine.record import make_record
+    from superalign.engine.store import RunStore
+    from superalign.shutdown.experiment import KIND, ShutdownRun, run_key
+
+    config = ShutdownConfig(seeds=[0], parts=["tabular"], rewards=["drest"], train_layouts=["example"],
+                            meta_episodes=5, eval_episodes=5).run_configs()[0]
+    store = RunStore()
+    store.put(make_record("shutdown", config, run_key(config), {"train": [], "marker": "old"}))
+    result = run_grid(KIND, [ShutdownRun(**config)], store=store)
+    assert (result.stored, result.done) == (1, 0) and result.records[0]["result"]["marker"] == "old"

@@ -10,7 +10,7 @@ from rich.table import Table
 from superalign.cli.console import err, out
 from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
-from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings
+from superalign.oversight.protocols import PROTOCOLS, Settings, clients_for
 from superalign.oversight.runner import MIN_COVERAGE, run_protocol
 from superalign.engine.store import RunStore
 
@@ -49,13 +49,11 @@ def run(
     PROTOCOLS.get(protocol)
     items = load_items(task, n, seed)
     strong, weak = get_chat_model(debater), get_chat_model(judge)
-    clients = {role: (weak if role == "judge" else strong) for role in ROLES[protocol]}
-    if best_of_n > 1:
-        clients["preference"] = weak
     settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
                         judge_sees_source=judge_sees_source, judge_mode=judge_mode, verify_quotes=verify_quotes,
                         unverified_quotes=unverified_quotes, judge_source_share=judge_source_share,
                         judge_answers_last=judge_answers_last)
+    clients = clients_for(protocol, strong, weak, settings)
     record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
     _print([record])
 

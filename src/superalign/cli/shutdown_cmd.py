@@ -29,68 +29,48 @@ def _config(path: Optional[Path], quick: bool):
     return ShutdownConfig.from_dict(spec)
 
 
-def _records(config) -> list[dict]:
-    from superalign.engine.store import RunStore
-    from superalign.shutdown.experiment import run_key
+def _runs(config):
+    from superalign.shutdown.experiment import ShutdownRun
 
-    store = RunStore()
-    found = [store.get(run_key(c)) for c in config.run_configs()]
-    return [r for r in found if r is not None and r.get("status", "ok") == "ok"]
+    return [ShutdownRun(**c) for c in config.run_configs()]
 
 
-def _print_table(config) -> None:
-    from superalign.shutdown.experiment import markdown_table, per_layout, per_layout_table, summarize
+def _print_table(config, records: list[dict] | None = None) -> None:
+    from superalign.engine import stored_records
+    from superalign.shutdown.experiment import KIND, per_layout, per_layout_table
 
-    records = _records(config)
+    if records is None:
+        records = [r for r in stored_records(KIND, _runs(config)) if r is not None and r["status"] == "ok"]
     if not records:
         raise SuperalignError("no recorded shutdown runs for this config: run `superalign shutdown run` first")
-    out.print(markdown_table(summarize(records)))
+    out.print(KIND.summarize(records).markdown())
     if any(r["config"]["part"] == "tabular" for r in records):
         out.print("\nTabular REINFORCE by training layout (mean over seeds):\n" + per_layout_table(per_layout(records)))
-
-
-def _compute(config: dict) -> tuple[dict, str]:
-    """In a worker process: the result of one run, or its recorded failure."""
-    from superalign.engine.get_or_run import failed_result
-    from superalign.shutdown.experiment import run_one
-
-    try:
-        return run_one(config), "ok"
-    except Exception as exc:  # recorded as failed, never lost
-        return failed_result(exc), "failed"
 
 
 @app.command("run")
 def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of ShutdownConfig options")] = None,
         quick: Annotated[bool, typer.Option(help="a small budget (a minute or two), for a first look")] = False,
         jobs: Annotated[int, typer.Option(help="runs in parallel, one process each (each agent uses one core)")] = 2,
+        executor: Annotated[str, typer.Option(help="process, local or ray")] = "process",
         refresh: Annotated[bool, typer.Option(help="recompute runs already in the store")] = False) -> None:
     """Train DReST and default agents (tabular REINFORCE per layout; PPO across layouts), record, tabulate.
-    Runs already in the store are not recomputed, so an interrupted run resumes."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from superalign.progress import progress_bar
-    from superalign.engine.get_or_run import needs_run
-    from superalign.engine.record import make_record
-    from superalign.engine.store import RunStore
-    from superalign.shutdown.experiment import run_key
+    Sugar for a spec of kind shutdown: runs already in the store are not recomputed, so an interrupted run
+    resumes; failed runs are retried."""
+    from superalign.engine import run_grid
+    from superalign.progress import progress_ticks
+    from superalign.shutdown.experiment import KIND
 
     config = _config(config_file, quick)
-    store = RunStore()
-    pending = [c for c in config.run_configs() if needs_run(store.get(run_key(c)), refresh, retry_failed=True)]
-    failed = []
-    with progress_bar("shutdown agents", len(pending)) as advance, ProcessPoolExecutor(max(1, jobs)) as pool:
-        futures = {pool.submit(_compute, c): c for c in pending}
-        for future in as_completed(futures):
-            c = futures[future]
-            result, status = future.result()
-            store.put(make_record("shutdown", c, run_key(c), result, status))  # each as soon as it is done
-            if status != "ok":
-                failed.append(f"{c['part']}/{c['reward']}/seed {c['seed']}: {result['error']}")
-            advance(1)
-    _print_table(config)
-    if failed:
-        raise SuperalignError(f"{len(failed)} run(s) failed (recorded; rerun to retry): {failed[0]}")
+    with progress_ticks("shutdown agents") as progress:
+        result = run_grid(KIND, _runs(config), executor=executor, jobs=jobs, refresh=refresh, retry_failed=True,
+                          progress=progress)
+    _print_table(config, [r for r in result.records if r["status"] == "ok"])
+    if result.failures:
+        first = result.failures[0]
+        raise SuperalignError(f"{len(result.failures)} run(s) failed (recorded; rerun to retry): "
+                              f"{first['config']['part']}/{first['config']['reward']}/seed {first['config']['seed']}: "
+                              f"{first['result'].get('error')}")
 
 
 @app.command("show")

@@ -11,7 +11,7 @@ entry-point group.
 """
 
 from superalign.engine.kind import KINDS, Kind, Table
-from superalign.engine.runner import GridResult, run_grid
+from superalign.engine.runner import GridResult, run_grid, stored_records
 from superalign.engine.spec import config_key, expand, load_spec, parse_seeds
 
-__all__ = ["KINDS", "Kind", "Table", "GridResult", "run_grid", "config_key", "expand", "load_spec", "parse_seeds"]
+__all__ = ["KINDS", "Kind", "Table", "GridResult", "run_grid", "stored_records", "config_key", "expand", "load_spec", "parse_seeds"]

@@ -5,6 +5,7 @@
 A kind is a pydantic config class (one run, its `seed` included), a `run(config) -> result` (a pydantic model or a
 JSON-able dict), and a `summarize(records) -> Table`. Optional parts: `keyed` (the fields of a config that key its
 record, for kinds whose stored keys predate a field), `check` (fail-fast validation of names before any work),
+`legacy_keys` (the keys a run had in stores of earlier versions: such a record is re-keyed, not recomputed),
 `prepare` (shared heavy work done once in the parent before dispatch, e.g. featurizing), and `cpus`/`gpus` (what
 one run needs, for the process pool and Ray).
 
@@ -53,6 +54,8 @@ class Kind:
     summarize: Callable[[list[dict]], Table]
     keyed: Callable[[dict], dict] = lambda config: config
     check: Callable[[list[Any]], None] = lambda configs: None
+    # keys the same run had in stores written before its kind joined the engine: found there, it is re-keyed
+    legacy_keys: Callable[[dict], list[str]] | None = None
     prepare: Callable[[list[Any], Callable[[str, int], Callable[[], None]]], None] | None = None
     cpus: float = 1.0
     gpus: float = 0.0

@@ -35,6 +35,19 @@ class GridResult:
         return [r for r in self.records if r and r.get("status") == "failed"]
 
 
+def _adopt_legacy(kind: Kind, configs: list[BaseModel], keys: list[str], statuses: dict[str, str],
+                  store: RunStore) -> None:
+    """Records of earlier versions under another key format are copied under the engine's key (once)."""
+    for config, key in zip(configs, keys):
+        if key in statuses:
+            continue
+        for old in kind.legacy_keys(config.model_dump(mode="json")):
+            if (record := store.get(old)) is not None and record.get("status") == "ok":
+                store.put({**record, "config_hash": key, "legacy_key": old})
+                statuses[key] = "ok"
+                break
+
+
 def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None, executor: str = "local",
              jobs: int = 1, address: str | None = None, retry_failed: bool = False, refresh: bool = False,
              progress: Progress | None = None) -> GridResult:
@@ -43,6 +56,8 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
     kind.check(configs)
     keys = [config_key(kind, c) for c in configs]
     statuses = store.statuses()
+    if kind.legacy_keys is not None:
+        _adopt_legacy(kind, configs, keys, statuses, store)
     todo = [i for i, key in enumerate(keys) if refresh or needs_run(statuses.get(key), retry_failed=retry_failed)]
     summary = GridResult(total=len(configs), stored=len(configs) - len(todo))
     if todo:
@@ -67,3 +82,12 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
                  gpus=kind.gpus)
     summary.records = [store.get(key) for key in keys]
     return summary
+
+
+def stored_records(kind: Kind, configs: list[BaseModel], store: RunStore | None = None) -> list[dict[str, Any] | None]:
+    """The stored record of each config (None where there is none), computing nothing."""
+    store = store or RunStore()
+    keys = [config_key(kind, c) for c in configs]
+    if kind.legacy_keys is not None:
+        _adopt_legacy(kind, configs, keys, store.statuses(), store)
+    return [store.get(key) for key in keys]

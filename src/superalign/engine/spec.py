@@ -8,7 +8,8 @@
     method: [naive, aux-conf]
     seeds: 3                       # seeds 0, 1, 2 (every kind); or a list: [0, 7]
     exclude: [{task: breast-cancer, method: aux-conf}]     # drop grid points matching every field given
-    runs: [{task: digits, weak: pca:16, method: naive}]    # irregular extra runs: fixed fields and seeds apply
+    runs: [{method: naive}, {method: bootstrap, intermediate: [pca:16]}]   # irregular runs: each one over every
+                                   # point of the grid above (its own fields win), seeds applied
     name: my-grid                  # optional label
 
 Every bad value is one line naming the field, the value and what is allowed.
@@ -79,8 +80,7 @@ def _validated(kind: Kind, fields: dict[str, Any], where: str) -> BaseModel:
 
 
 def expand(spec: dict[str, Any], where: str = "spec") -> tuple[Kind, list[BaseModel]]:
-    """The kind named by the spec and its validated configs (grid x seeds, then `runs`, less `exclude`),
-    each config once."""
+    """The kind named by the spec and its validated configs (grid x runs x seeds, less `exclude`), each once."""
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: a spec is a mapping with kind: and the fields of its configs")
     if "kind" not in spec:
@@ -103,12 +103,10 @@ def expand(spec: dict[str, Any], where: str = "spec") -> tuple[Kind, list[BaseMo
         if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
             raise SuperalignError(f"{where}: {key}: {rules!r} is not a list of mappings; write e.g. "
                                   f"{key}: [{{field: value}}]")
-    points: list[dict[str, Any]] = []
-    if not spec.get("runs") or set(fixed) - {"seed"}:  # a spec of only irregular runs has no grid of its own
-        axes = _axes(model, fixed)
-        points += [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
-    for extra in spec.get("runs") or []:
-        points.append({**fixed, **extra})
+    axes = _axes(model, fixed)
+    points = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    if spec.get("runs"):  # irregular runs: each one over every grid point (its own fields win)
+        points = [{**point, **run} for point in points for run in spec["runs"]]
     if seeds is not None:
         points = [{**p, "seed": s} for p in points for s in seeds]
     excludes = spec.get("exclude") or []

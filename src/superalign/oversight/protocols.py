@@ -13,6 +13,7 @@ import asyncio
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from superalign.chat.client import ChatClient
 from superalign.errors import SuperalignError
@@ -306,14 +307,40 @@ async def decomposition(item, clients, settings: Settings) -> Evidence:
     return evidence
 
 
-PROTOCOLS: Registry = Registry("protocol", entry_points="superalign.protocols")
-PROTOCOLS.add("direct", direct, help="the judge alone (--judge-sees-source to give it the text)")
-PROTOCOLS.add("consultancy", consultancy, help="one consultant argues an assigned answer; the judge may ask")
-PROTOCOLS.add("debate", debate, help="two debaters, N rounds, quotes verified, optional best-of-N")
-PROTOCOLS.add("critique", critique, help="answer, critique, revision, judge")
-PROTOCOLS.add("decomposition", decomposition, help="sub-questions answered by the strong model, ruled on by the judge")
+@dataclass
+class Protocol:
+    """An oversight protocol as an object: how it gathers evidence, and which chat-model roles it needs. Runners
+    read the roles from here and check no names, so a protocol registered from outside (the entry-point group
+    `superalign.protocols`, naming a `Protocol`) runs like a built-in one."""
 
-# Which chat-client roles each protocol needs; `debater` and `judge` fill them from the CLI.
-ROLES = {"direct": ["judge"], "consultancy": ["consultant", "judge"],
-         "debate": ["debater_a", "debater_b", "judge"], "critique": ["answerer", "critic", "judge"],
-         "decomposition": ["decomposer", "judge"]}
+    gather: Callable[..., Awaitable[Evidence]]  # async (item, clients, settings, **options) -> Evidence
+    roles: tuple[str, ...]  # chat clients it needs; "judge" is the weak judge, every other role the strong model
+    both_sides: bool = False  # evidence gathered once per assigned answer (consultancy), each judged
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        self.__doc__ = self.help or (self.gather.__doc__ or "").strip().split("\n")[0]
+
+    async def __call__(self, item, clients, settings: Settings, **options) -> Evidence:
+        return await self.gather(item, clients, settings, **options)
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol", entry_points="superalign.protocols")
+PROTOCOLS.add("direct", Protocol(direct, ("judge",), help="the judge alone (--judge-sees-source to give it the text)"))
+PROTOCOLS.add("consultancy", Protocol(consultancy, ("consultant", "judge"), both_sides=True,
+                                      help="one consultant argues an assigned answer; the judge may ask"))
+PROTOCOLS.add("debate", Protocol(debate, ("debater_a", "debater_b", "judge"),
+                                 help="two debaters, N rounds, quotes verified, optional best-of-N"))
+PROTOCOLS.add("critique", Protocol(critique, ("answerer", "critic", "judge"),
+                                   help="answer, critique, revision, judge"))
+PROTOCOLS.add("decomposition", Protocol(decomposition, ("decomposer", "judge"),
+                                        help="sub-questions answered by the strong model, ruled on by the judge"))
+
+
+def clients_for(protocol: str, strong, weak, settings: Settings | None = None) -> dict:
+    """The chat clients a protocol's roles need: the weak model judges, the strong one fills every other role (and
+    the weak one rates best-of-N drafts)."""
+    clients = {role: (weak if role == "judge" else strong) for role in PROTOCOLS.get(protocol).roles}
+    if settings is not None and max(settings.debater_best_of_n()) > 1:
+        clients["preference"] = weak
+    return clients

@@ -14,7 +14,7 @@ from superalign.io import stable_hash
 from superalign.chat.client import ChatClient
 from superalign.oversight.items import OversightItem
 from superalign.oversight.judging import JudgeScores, signal_and_bias
-from superalign.oversight.protocols import PROTOCOLS, ROLES, Settings, judge
+from superalign.oversight.protocols import PROTOCOLS, Settings, judge
 from superalign.oversight import scripted  # noqa: F401  (registers the scripted:STYLE chat models)
 from superalign.oversight.transcript import Transcript
 from superalign.errors import SuperalignError
@@ -26,7 +26,7 @@ async def run_transcripts(protocol: str, items: list[OversightItem], clients: di
                           settings: Settings) -> list[Transcript]:
     """Each item's evidence is gathered once (both assigned sides for consultancy) and judged in both answer
     orders, so position bias cancels in the average and is measured, without regenerating any argument."""
-    fn = PROTOCOLS.get(protocol)
+    fn = PROTOCOLS.get(protocol)  # a Protocol: its roles and sides, no name checked here
     name = protocol + ("-with-source" if protocol == "direct" and settings.judge_sees_source else "")
     pair = asyncio.Lock()
 
@@ -40,7 +40,7 @@ async def run_transcripts(protocol: str, items: list[OversightItem], clients: di
         async with pair:
             return [await order for order in orders]
 
-    jobs = [one(item, side=side) for item in items for side in (0, 1)] if protocol == "consultancy" \
+    jobs = [one(item, side=side) for item in items for side in (0, 1)] if fn.both_sides \
         else [one(item) for item in items]
     return [t for pair in await asyncio.gather(*jobs) for t in pair]
 
@@ -150,7 +150,7 @@ def paired_difference(a: list[Transcript], b: list[Transcript], n_boot: int = 40
 def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient], settings: Settings,
                  item_set: str = "", seed: int = 0, store: RunStore | None = None, refresh: bool = False) -> dict:
     """Runs (or reads from the store) one protocol over the items; returns the record."""
-    missing = [r for r in ROLES[protocol] if r not in clients]
+    missing = [r for r in PROTOCOLS.get(protocol).roles if r not in clients]
     if missing:
         raise SuperalignError(f"protocol {protocol!r} needs chat models for: {', '.join(missing)}")
     config = {"protocol": protocol, "items": item_set, "n_items": len(items), "seed": seed,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from superalign.engine.kind import Kind
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
 from superalign.metrics import mean_and_ci
@@ -175,3 +177,63 @@ def markdown_table(rows: list[dict]) -> str:
 
 def config_dict(config: ShutdownConfig) -> dict:
     return asdict(config)
+
+
+class ShutdownRun(BaseModel):
+    """One recorded run of the shutdown experiment: a (part, reward, seed) and the options that part reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part: Literal["tabular", "ppo"]
+    reward: str
+    seed: int = 0
+    discount: float = 0.9
+    meta_episode: int = 32
+    train_layouts: list[str] = Field(default_factory=lambda: ["example", "random-1", "random-2", "random-3",
+                                                              "random-4"])
+    meta_episodes: int = 300
+    lr: float = 1.0
+    entropy: float = 0.2
+    eval_episodes: int = 200
+    ppo_steps: int = 200_000
+    ppo_train_layouts: int = 1000
+    ppo_unseen_layouts: int = 50
+    ppo_eval_episodes: int = 30
+
+    @field_validator("reward")
+    @classmethod
+    def _known_reward(cls, value: str) -> str:
+        if value not in REWARDS:
+            raise ValueError(f"unknown reward {value!r}; use {', '.join(REWARDS)}")
+        return value
+
+
+_TABULAR = ("train_layouts", "meta_episodes", "lr", "entropy", "eval_episodes")
+_PPO = ("ppo_steps", "ppo_train_layouts", "ppo_unseen_layouts", "ppo_eval_episodes")
+
+
+def keyed_run(config: dict) -> dict:
+    """The fields that key a run: those its part reads (as `run_configs` has always written them)."""
+    unused = _PPO if config["part"] == "tabular" else _TABULAR
+    return {k: v for k, v in config.items() if k not in unused}
+
+
+def legacy_keys(config: dict) -> list[str]:
+    """Keys of the same run in stores written before the engine (a 'shutdown-' prefix)."""
+    return [run_key(keyed_run(config))]
+
+
+def _table(records: list[dict]):
+    from superalign.engine.kind import Table
+
+    rows = summarize(records)
+    body = [[("REINFORCE (tabular)" if r["part"] == "tabular" else "PPO"), r["reward"], f"{r['split']} ({r['layouts']})",
+             str(r["seeds"]), *[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
+                                (r["usefulness"], r["neutrality"], r["p_long"])]] for r in rows]
+    return Table("shutdownable agents: DReST versus the default reward (mean over seeds, 95% interval over seeds)",
+                 ["agent", "reward", "layouts", "seeds", "USEFULNESS", "NEUTRALITY", "P(long)"], body)
+
+
+KIND = Kind("shutdown", ShutdownRun, lambda config: run_one(keyed_run(config.model_dump(mode="json"))), _table,
+            keyed=keyed_run, legacy_keys=legacy_keys,
+            help="gridworld agents trained with DReST or the default reward: USEFULNESS, NEUTRALITY, P(long)")
