@@ -69,3 +69,19 @@ def test_pgr_of_means_counts_undefined_seeds_and_flags_small_gaps():
     assert wide.lo < 0.5 < wide.hi  # test examples are resampled even when every seed agrees exactly
     tiny = pgr_of_means(_runs([(100, 101, 102)] * 5))
     assert tiny.flagged and tiny.small_gap_seeds == 5  # a 2-example gap is flagged whatever its interval
+
+
+def test_few_seeds_get_a_t_interval_not_a_bootstrap_of_a_handful():
+    """A percentile bootstrap of 3 values is about [min, max] (some 74% coverage); under 10 values the interval is
+    Student's t, which is wider than the range here and covers 95% of normal draws."""
+    import numpy as np
+
+    values = [0.70, 0.72, 0.75]
+    mean, lo, hi = mean_and_ci(values)
+    assert lo < min(values) and hi > max(values)
+    rng = np.random.default_rng(0)
+    draws = rng.normal(0.5, 0.1, size=(2000, 3))
+    covered = np.mean([lo <= 0.5 <= hi for lo, hi in (mean_and_ci(d)[1:] for d in draws)])
+    assert 0.93 < covered < 0.97
+    many = rng.normal(0.5, 0.1, size=40)
+    assert mean_and_ci(many)[1] < 0.5 < mean_and_ci(many)[2]  # the bootstrap from 10 values on

@@ -77,13 +77,23 @@ def copied_mistakes(student_probs: np.ndarray, weak_probs: np.ndarray, labels: n
     return float((student_probs.argmax(1)[wrong] == weak_pred[wrong]).mean())
 
 
+BOOTSTRAP_MIN = 10  # below this many values a percentile bootstrap undercovers (3 values: [min, max], ~74%)
+
+
 def mean_and_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
-    """Mean with a percentile bootstrap interval over seeds; NaNs are dropped; one value gives (v, v, v)."""
+    """Mean with an interval over independent values (seeds, items); NaNs are dropped; one value gives (v, v, v).
+    From BOOTSTRAP_MIN values on, a percentile bootstrap; below, Student's t interval (a bootstrap of 3-5 values
+    is about [min, max] and covers some 74%, not 95%)."""
     x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
     if len(x) == 0:
         return float("nan"), float("nan"), float("nan")
     if len(x) == 1:
         return float(x[0]), float(x[0]), float(x[0])
+    if len(x) < BOOTSTRAP_MIN:
+        from scipy import stats
+
+        half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+        return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
     rng = np.random.default_rng(seed)
     means = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(1)
     alpha = (1 - level) / 2

@@ -154,7 +154,7 @@ def test_oversight_run_with_scripted_debaters_and_a_logprob_judge(runs_dir):
                      "--debater", "scripted:forge", "--judge", "mock", "--judge-mode", "cloze", "--rounds", "1",
                      "--unverified-quotes", "remove"])
     assert result.exit_code == 0, result.output
-    assert "debate (cloze)" in result.output and "log-prob acc" in result.output
+    assert "debate (cloze)" in result.output and "facts?n_facts=4 x3" in result.output
     bad = _cli("oversight", "run", "--task", "facts", "--n", "2", "--judge", "mock", "--judge-mode", "letters")
     assert bad.returncode == 2 and "judge_mode must be one of generate, logprob, cloze" in bad.stderr
     bad_style = _cli("oversight", "run", "--task", "facts", "--n", "2", "--debater", "scripted:bluff")

@@ -234,3 +234,17 @@ def test_sigkill_in_the_middle_of_three_kinds_loses_and_repeats_nothing(plugin, 
     done_before = {str(x) for x in range(1, 9)} - rerun
     assert len(done_before) >= toy_before  # nothing stored before the kill ran again
     assert len(executions) == len(set(executions)) == 8 - len(done_before)  # and nothing ran twice on resume
+
+
+def test_ray_runs_the_in_tree_kinds(runs_dir):
+    """Weak-to-strong, oversight (scripted judge and debaters) and shutdown agents, each on a local Ray cluster."""
+    specs = [{"kind": "w2s", "task": "digits", "weak": "pca:4", "strong": "raw", "method": ["naive", "aux-conf"]},
+             {"kind": "oversight", "protocol": ["direct", "debate"], "judge": "mock", "debater": "scripted:forge",
+              "items": "bbc-cloze?max_chars=900", "n": 3, "rounds": 1},
+             {"kind": "shutdown", "part": "tabular", "reward": ["drest", "default"], "train_layouts": [["example"]],
+              "meta_episodes": 5, "eval_episodes": 5}]
+    for spec in specs:
+        kind, configs = expand(spec)
+        result = run_grid(kind, configs, executor="ray", jobs=2)
+        assert (result.done, result.failed) == (2, 0), (kind.name, result.failures)
+        assert kind.summarize(result.records).rows

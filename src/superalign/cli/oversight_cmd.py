@@ -8,10 +8,9 @@ import typer
 from rich.table import Table
 
 from superalign.cli.console import err, out
-from superalign.chat.client import get_chat_model
-from superalign.oversight.items import load_items
-from superalign.oversight.protocols import PROTOCOLS, Settings, clients_for
-from superalign.oversight.runner import MIN_COVERAGE, run_protocol
+from superalign.errors import SuperalignError
+from superalign.oversight.protocols import PROTOCOLS, Settings
+from superalign.oversight.runner import MIN_COVERAGE
 from superalign.engine.store import RunStore
 
 app = typer.Typer(help="Scalable oversight: debate, consultancy, critique, decomposition, direct judging.",
@@ -45,17 +44,30 @@ def run(
     seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
     refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
 ) -> None:
-    """Run a protocol over items; print judge accuracy; store the transcripts with the record."""
+    """Run a protocol over items; print judge accuracy; store the transcripts with the record. Sugar for a spec of
+    kind oversight (`superalign run examples/oversight/ladder.yaml` runs several rows paired on the same items)."""
+    from superalign.engine import expand, run_grid
+    from superalign.oversight.kind import KIND
+
     PROTOCOLS.get(protocol)
-    items = load_items(task, n, seed)
-    strong, weak = get_chat_model(debater), get_chat_model(judge)
-    settings = Settings(rounds=rounds, simultaneous=simultaneous, best_of_n=best_of_n,
-                        judge_sees_source=judge_sees_source, judge_mode=judge_mode, verify_quotes=verify_quotes,
-                        unverified_quotes=unverified_quotes, judge_source_share=judge_source_share,
-                        judge_answers_last=judge_answers_last)
-    clients = clients_for(protocol, strong, weak, settings)
-    record = run_protocol(protocol, items, clients, settings, item_set=task, seed=seed, refresh=refresh)
-    _print([record])
+    Settings(judge_mode=judge_mode, unverified_quotes=unverified_quotes, judge_source_share=judge_source_share)
+    label = (protocol + ("+source" if judge_sees_source else "") + ("" if verify_quotes else " (quotes unchecked)")
+             + (f" ({judge_mode})" if judge_mode != "generate" else ""))
+    spec = {"kind": "oversight", "protocol": protocol, "label": label, "items": task, "n": n, "seed": seed,
+            "judge": judge, "debater": debater, "rounds": rounds, "simultaneous": simultaneous,
+            "best_of_n": best_of_n, "judge_sees_source": judge_sees_source, "judge_mode": judge_mode,
+            "verify_quotes": verify_quotes, "unverified_quotes": unverified_quotes,
+            "judge_source_share": judge_source_share, "judge_answers_last": judge_answers_last}
+    _, configs = expand(spec, where="oversight run")
+    result = run_grid(KIND, configs, refresh=refresh, retry_failed=True)
+    if result.failures:
+        raise SuperalignError(f"oversight run {protocol!r} failed: {result.failures[0]['result'].get('error')}")
+    KIND.summarize(result.records).show(out)
+    metrics = result.records[0]["result"]["metrics"]
+    if "logprob" not in metrics and metrics["coverage"] < MIN_COVERAGE:
+        coverage = metrics["coverage"]
+        err.print(f"{1 - coverage:.0%} of the verdicts were unparseable: no comparison with this run would mean "
+                  "anything; use a judge that follows the format")
 
 
 def _print(records) -> None:
@@ -97,12 +109,18 @@ def _print(records) -> None:
 
 @app.command("results")
 def results() -> None:
-    """Every recorded oversight run."""
+    """Every recorded oversight run: the kind's table, and records of the earlier format as they were printed."""
+    from superalign.oversight.kind import KIND
+
     records = RunStore().records(kind="oversight")
     if not records:
         err.print("no oversight runs recorded yet; run `superalign oversight run` first")
         raise typer.Exit(0)
-    _print(records)
+    current = [r for r in records if "label" in r["config"]]
+    if current:
+        KIND.summarize(current).show(out)
+    if legacy := [r for r in records if "label" not in r["config"]]:
+        _print(legacy)
 
 
 @app.command("w2s")

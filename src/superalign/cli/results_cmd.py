@@ -37,9 +37,7 @@ def _kind_results(name: str, markdown: bool, failed: bool) -> None:
     else:
         from superalign.cli.console import out
 
-        out.print(table.rich())
-        for note in table.notes:
-            out.print(note)
+        table.show(out)
     if failures:
         err.print(f"{len(failures)} failed run(s) not in the table: superalign results --kind {name} --failed")
 

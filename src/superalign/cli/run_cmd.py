@@ -103,10 +103,7 @@ def run_spec(path: Path, executor: str = "local", jobs: int = 1, address: str | 
                           retry_failed=retry_failed, progress=progress)
     ok = [r for r in result.records if r and r["status"] == "ok"]
     if ok:
-        table = kind.summarize(ok)
-        out.print(table.rich())
-        for note in table.notes:
-            out.print(note)
+        kind.summarize(ok).show(out)
         print_violations(ok)
     for record in result.failures:
         err.print(f"failed: {kind.name} {record['config_hash']}: {record['result'].get('error')}")

@@ -37,6 +37,15 @@ class Table:
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in self.rows]
         return "\n".join([f"**{self.title}**", "", *lines, *([""] + self.notes if self.notes else [])])
 
+    def show(self, console) -> None:
+        """A rich table on a terminal; Markdown elsewhere (a pipe, a log file, a test), where it stays readable."""
+        if console.is_terminal:
+            console.print(self.rich())
+            for note in self.notes:
+                console.print(note)
+        else:
+            console.print(self.markdown(), markup=False, soft_wrap=True)
+
     def rich(self):
         from rich.table import Table as RichTable
 

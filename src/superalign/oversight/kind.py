@@ -123,7 +123,8 @@ def summarize_records(records: list[dict]) -> Table:
             rows.append([f"{items} x{n}" + (f" (seed {seed})" if seed else ""), f"{judge} / {debater}", name,
                          f"{_fmt(signal['accuracy'])} [{_fmt(signal['accuracy_lo'])}, {_fmt(signal['accuracy_hi'])}]",
                          _fmt(signal.get("auroc")), _fmt(signal.get("bias"), sign=True), versus,
-                         f"{m['quotes_verified']} / {m['quotes_unverified']}", f"{_fmt(m['coverage'])}",
+                         f"{m['quotes_verified']} / {m['quotes_unverified']}",
+                         "-" if "logprob" in m else _fmt(m["coverage"]),  # a log-prob signal parses nothing
                          f"{r['result']['seconds']:.0f}"])
     if legacy:
         notes.append(f"{legacy} oversight record(s) of an earlier format are not tabled: run them again as a spec "
@@ -131,7 +132,8 @@ def summarize_records(records: list[dict]) -> Table:
     notes.append("accuracy: the order-averaged log-prob signal where the judge gives one, else parsed verdicts "
                  "(unparseable ones count as wrong); intervals: bootstrap over items; differences paired by item")
     return Table("oversight: judge accuracy by protocol", ["items", "judge / strong", "row", "accuracy [95% CI]",
-                 "AUROC", "position bias", "difference [95% CI]", "quotes verified / not", "coverage", "seconds"],
+                 "AUROC", "position bias", "difference [95% CI]", "quotes verified / not", "verdicts parsed",
+                 "seconds"],
                  rows, notes)
 
 

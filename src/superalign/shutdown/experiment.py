@@ -4,8 +4,8 @@ Two parts, each run per seed and per reward:
   tabular: a REINFORCE agent trained on each training layout, evaluated on that layout;
   ppo:     one PPO agent trained on many generated layouts, evaluated on some of them and on unseen ones.
 Every (part, reward, seed) is a run recorded in the run store by the hash of its config, so an interrupted
-experiment resumes where it stopped. The summary gives each metric's mean over seeds with a 95% bootstrap
-interval over seeds (the seed is what varies: training, layouts drawn, evaluation episodes).
+experiment resumes where it stopped. The summary gives each metric's mean over seeds with a 95% interval over
+seeds (Student's t under 10 seeds) (the seed is what varies: training, layouts drawn, evaluation episodes).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def run_one(config: dict, progress: Callable[[int], None] = lambda n: None) -> d
 
 def summarize(records: list[dict]) -> list[dict]:
     """Rows (part, reward, split): USEFULNESS, NEUTRALITY and P(long), mean over seeds of the per-seed mean over
-    layouts, with a 95% bootstrap interval over seeds."""
+    layouts, with a 95% interval over seeds (Student's t under 10 seeds, a bootstrap from 10 on)."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         config, result = record["config"], record["result"]
@@ -230,7 +230,7 @@ def _table(records: list[dict]):
     body = [[("REINFORCE (tabular)" if r["part"] == "tabular" else "PPO"), r["reward"], f"{r['split']} ({r['layouts']})",
              str(r["seeds"]), *[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
                                 (r["usefulness"], r["neutrality"], r["p_long"])]] for r in rows]
-    return Table("shutdownable agents: DReST versus the default reward (mean over seeds, 95% interval over seeds)",
+    return Table("shutdownable agents: DReST versus the default reward (mean over seeds; 95% interval over seeds: t under 10 seeds)",
                  ["agent", "reward", "layouts", "seeds", "USEFULNESS", "NEUTRALITY", "P(long)"], body)
 
 
