@@ -26,7 +26,7 @@ from pathlib import Path
 
 from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
 from superalign.oversight.items import load_items
-from superalign.oversight.protocols import LADDER_SETTINGS, ROLES, Settings
+from superalign.oversight.protocols import LADDER_SETTINGS, PROTOCOLS, Settings
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
 from superalign.engine.store import RunStore
@@ -52,7 +52,7 @@ def bench(name: str, n: int) -> tuple[float, list[Transcript]]:
         times = []
         for label in ("cold", "warm"):
             client, judge = ChatClient(debater, cache=cache), ChatClient(judge_backend, cache=cache)
-            clients = {role: judge if role == "judge" else client for role in ROLES["debate"]}
+            clients = {role: judge if role == "judge" else client for role in PROTOCOLS.get("debate").roles}
             start = time.perf_counter()
             record = run_protocol("debate", items, clients, Settings(**LADDER_SETTINGS, **options), item_set=task,
                                   store=RunStore(Path(tmp) / f"{label}.sqlite"))

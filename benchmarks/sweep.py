@@ -11,7 +11,8 @@ import tempfile
 import time
 
 from superalign.engine.store import RunStore
-from superalign.runs.sweep import expand, prefeaturize, run_sweep
+from superalign.runs.sweep import expand, run_sweep
+from superalign.w2s.kind import prefeaturize
 
 SPEC = {"tasks": ["digits"], "ladder": ["pca:2", "pca:8", "raw"],
         "methods": ["naive", "aux-conf", "selective", "weak-ensemble", "knn-relabel"], "seeds": 7}

@@ -17,7 +17,7 @@ import urllib.request
 from superalign.models import packaged
 from superalign.chat.client import get_chat_model
 from superalign.oversight.items import load_items
-from superalign.oversight.protocols import ROLES, Settings
+from superalign.oversight.protocols import PROTOCOLS, Settings
 from superalign.oversight.runner import run_protocol
 
 RUNS = [("direct", Settings()), ("direct", Settings(judge_sees_source=True)), ("consultancy", Settings()),
@@ -57,7 +57,7 @@ def main() -> None:
         print("| protocol | transcripts | unparseable | judge accuracy [95% CI] | judge chose A | notes | seconds |")
         print("|---|---|---|---|---|---|---|")
         for protocol, settings in RUNS:
-            clients = {role: client for role in ROLES[protocol]}
+            clients = {role: client for role in PROTOCOLS.get(protocol).roles}
             record = run_protocol(protocol, items, clients, settings, item_set="bbc-topics")
             m = record["result"]["metrics"]
             notes = []

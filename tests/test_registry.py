@@ -62,3 +62,17 @@ def test_a_method_registered_outside_the_package_runs_in_the_pipeline(monkeypatc
     result = run_experiment(ExperimentConfig(task="breast-cancer", weak="pca:1", strong="raw", method="hard-naive"))
     assert result["budget"] == "weak-labels" and 0.5 < result["metrics"]["student"]["accuracy"] <= 1
     assert np.isfinite(result["metrics"]["ceiling"]["accuracy"])
+
+
+def test_the_public_api_resolves_lazily():
+    """`import superalign` loads none of the heavy parts; every advertised name resolves on first use."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import sys, superalign; print('torch' in sys.modules)"],
+                         capture_output=True, text=True).stdout.strip()
+    assert out == "False"
+    import superalign
+
+    for name in superalign.__all__:
+        assert getattr(superalign, name) is not None, name

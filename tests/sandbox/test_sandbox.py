@@ -154,3 +154,17 @@ def test_a_file_method_is_keyed_on_its_content(tmp_path):
         method_config(name, {})
     assert method_config(name, {"sha256": file_sha256(method)}).sha256 == file_sha256(method)
     assert METHODS.get(name).budget == "weak-labels"
+
+
+def test_without_bubblewrap_model_code_refuses_to_run_with_one_line(tmp_path, monkeypatch):
+    """No silent fallback to the hook alone."""
+    from superalign.sandbox import isolation
+
+    monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
+    isolation.isolation_problem.cache_clear()
+    try:
+        with pytest.raises(SuperalignError, match="bubblewrap is missing: install bubblewrap") as error:
+            _run(tmp_path, "print('never')")
+        assert "\n" not in str(error.value)
+    finally:
+        isolation.isolation_problem.cache_clear()
