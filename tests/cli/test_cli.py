@@ -198,7 +198,7 @@ def test_alc_run_prints_the_comparison_and_bad_input_is_one_line(runs_dir, tmp_p
     assert same.returncode == 2 and "fresh one" in same.stderr and same.stderr.count("\n") == 1
     config = tmp_path / "alc.yaml"
     config.write_text("runs: {task: digits}\n")
-    assert "runs is a list" in _cli("alc", "run", "--config", str(config), env=env).stderr
+    assert "runs: {'task': 'digits'} is not a list of mappings" in _cli("alc", "run", "--config", str(config), env=env).stderr
 
 
 def test_probe_commands_print_their_tables_and_bad_input_is_one_line(runs_dir):

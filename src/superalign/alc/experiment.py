@@ -16,40 +16,27 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from pydantic import ValidationError
 
 from superalign.alc.loop import ALCConfig, STRATEGIES, run_alc
 from superalign.alc.spec import spec_name
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.metrics import correctness, paired_accuracy_difference
-from superalign.engine.get_or_run import Outcome, get_or_run
+from superalign.engine.get_or_run import Outcome
+from superalign.engine.kind import Kind, Table
 from superalign.engine.store import RunStore
 
 KIND = "alc"
 
 
 def configs_from_spec(spec: dict[str, Any], where: str = "config") -> list[ALCConfig]:
+    """An alc YAML (no `kind:` needed; seeds default to 3; a row of `runs` may have its own seeds) expanded by
+    the engine's one spec format."""
+    from superalign.engine import expand
+
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: an alc config is a mapping (seeds, runs and ALCConfig fields)")
-    common = {k: v for k, v in spec.items() if k not in ("seeds", "runs", "name")}
-    seeds = spec.get("seeds", 3)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    settings = spec.get("runs") or [{}]
-    if not isinstance(settings, list) or not all(isinstance(x, dict) for x in settings):
-        raise SuperalignError(f"{where}: runs is a list of mappings (fields that override the common ones)")
-    configs = []
-    for setting in settings:
-        setting = dict(setting)
-        own = setting.pop("seeds", seeds)  # a setting may have its own seeds (the costly ones fewer)
-        for seed in list(range(own)) if isinstance(own, int) else own:
-            try:
-                configs.append(ALCConfig(**{**common, **setting, "seed": int(seed)}))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise SuperalignError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']} "
-                                      f"(fields: {', '.join(ALCConfig.model_fields)})") from exc
-    return configs
+    return expand({"kind": KIND, "seeds": 3, **spec}, where=where)[1]
 
 
 def load_configs(path: Path) -> list[ALCConfig]:
@@ -58,13 +45,12 @@ def load_configs(path: Path) -> list[ALCConfig]:
 
 def run_configs(configs: list[ALCConfig], store: RunStore | None = None, refresh: bool = False,
                 retry_failed: bool = False, on_done: Callable[[ALCConfig, Outcome], None] = lambda c, o: None) -> list[Outcome]:
-    store = store or RunStore()
-    outcomes = []
-    for config in configs:
-        outcome = get_or_run(store, KIND, config.model_dump(mode="json"), config.config_hash(),
-                             lambda: run_alc(config), refresh=refresh, retry_failed=retry_failed)
+    """Through the engine's grid runner (kind alc)."""
+    from superalign.engine import run_grid
+
+    outcomes = run_grid(ALC, configs, store=store or RunStore(), refresh=refresh, retry_failed=retry_failed).outcomes()
+    for config, outcome in zip(configs, outcomes):
         on_done(config, outcome)
-        outcomes.append(outcome)
     return outcomes
 
 
@@ -175,3 +161,12 @@ def rounds_markdown(records: list[dict[str, Any]], strategy: str = "loop") -> st
                          + (f"{point['valid']:.1f} / {point['attempts']:.0f} ({point.get('rejected_computed', 0):.1f}) | "
                             f"{point['flipped_learner']:.1f} |" if "attempts" in point else "- | - |"))
     return "\n".join(lines)
+
+
+def _table(records: list[dict[str, Any]]) -> Table:
+    return Table("attacker-learner-critic against equal-budget baselines (test accuracy over seeds, paired)",
+                 SETTING + COLUMNS, [setting_cells(r) + strategy_cells(r) for r in summarize(records)])
+
+
+ALC = Kind(KIND, ALCConfig, run_alc, _table, keyed=lambda config: {"kind": KIND, **config},
+           help="attacker-learner-critic loop against equal-budget random and uncertainty-sampled experts")

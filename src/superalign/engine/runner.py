@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from superalign.engine.executors import check_executor, run_with
 from superalign.engine.kind import Kind
 from superalign.engine.spec import config_key
-from superalign.engine.get_or_run import needs_run
+from superalign.engine.get_or_run import Outcome, needs_run
 from superalign.engine.record import make_record
 from superalign.engine.store import RunStore
 
@@ -29,6 +29,11 @@ class GridResult:
     done: int = 0  # run now and ok
     failed: int = 0  # run now and failed
     records: list[dict[str, Any]] = field(default_factory=list)  # one per config, in order
+    computed: set[int] = field(default_factory=set)  # indices of the configs run now (the rest came from the store)
+
+    def outcomes(self) -> list[Outcome]:
+        """One `Outcome` per config, in order: its record, and whether it came from the store."""
+        return [Outcome(record, cached=i not in self.computed) for i, record in enumerate(self.records)]
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -59,7 +64,7 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
     if kind.legacy_keys is not None:
         _adopt_legacy(kind, configs, keys, statuses, store)
     todo = [i for i, key in enumerate(keys) if refresh or needs_run(statuses.get(key), retry_failed=retry_failed)]
-    summary = GridResult(total=len(configs), stored=len(configs) - len(todo))
+    summary = GridResult(total=len(configs), stored=len(configs) - len(todo), computed=set(todo))
     if todo:
         if kind.prepare is not None:
             kind.prepare([configs[i] for i in todo], progress or (lambda label, total: lambda: None))

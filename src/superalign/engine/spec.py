@@ -8,8 +8,8 @@
     method: [naive, aux-conf]
     seeds: 3                       # seeds 0, 1, 2 (every kind); or a list: [0, 7]
     exclude: [{task: breast-cancer, method: aux-conf}]     # drop grid points matching every field given
-    runs: [{method: naive}, {method: bootstrap, intermediate: [pca:16]}]   # irregular runs: each one over every
-                                   # point of the grid above (its own fields win), seeds applied
+    runs: [{method: naive}, {method: bootstrap, intermediate: [pca:16], seeds: 1}]   # irregular rows: each one
+                                   # merged over the fields above (its own win, seeds too), then expanded
     name: my-grid                  # optional label
 
 Every bad value is one line naming the field, the value and what is allowed.
@@ -103,12 +103,16 @@ def expand(spec: dict[str, Any], where: str = "spec") -> tuple[Kind, list[BaseMo
         if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
             raise SuperalignError(f"{where}: {key}: {rules!r} is not a list of mappings; write e.g. "
                                   f"{key}: [{{field: value}}]")
-    axes = _axes(model, fixed)
-    points = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
-    if spec.get("runs"):  # irregular runs: each one over every grid point (its own fields win)
-        points = [{**point, **run} for point in points for run in spec["runs"]]
-    if seeds is not None:
-        points = [{**p, "seed": s} for p in points for s in seeds]
+    points = []
+    for run in spec.get("runs") or [{}]:  # irregular rows: each merged over the fixed fields, then expanded
+        run = dict(run)
+        own = parse_seeds(run.pop("seeds"), where) if "seeds" in run else seeds  # a costly row may have fewer
+        if unknown := sorted(set(run) - set(model.model_fields)):
+            raise SuperalignError(f"{where}: runs: unknown field(s) {unknown} for kind {kind.name}")
+        axes = _axes(model, {**fixed, **run})
+        for values in itertools.product(*axes.values()):
+            point = dict(zip(axes, values))
+            points += [{**point, "seed": s} for s in own] if own is not None else [point]
     excludes = spec.get("exclude") or []
     for rule in excludes:
         if unknown := sorted(set(rule) - set(model.model_fields)):

@@ -7,25 +7,24 @@
     target: 1
     seeds: 3
 
-Any list-valued field of the config except `defenses` is a grid axis; `runs: [{...}, ...]` lists settings that
-differ in several fields (each merged with the common fields, then expanded).
+The engine's spec format with `kind: probe-backdoor` (or `probe-deception`) implied: a list on a field is a grid
+axis except on list-valued fields (`defenses`), `runs: [{...}, ...]` lists settings that differ in several fields,
+and seeds default to 3.
 """
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from pydantic import ValidationError
-
 from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.metrics import mean_and_ci
 from superalign.probes.backdoor import BackdoorConfig, run_backdoor
 from superalign.probes.deception import DeceptionConfig, run_deception
-from superalign.engine.get_or_run import Outcome, get_or_run
+from superalign.engine.get_or_run import Outcome
+from superalign.engine.kind import Kind, Table
 from superalign.engine.store import RunStore
 
 KIND = "probe-backdoor"
@@ -33,29 +32,20 @@ DECEPTION_KIND = "probe-deception"
 _NOT_AXES = {"defenses"}
 
 
+def _backdoor_keyed(config: dict[str, Any]) -> dict[str, Any]:
+    """As `BackdoorConfig.config_hash` has always keyed it: the image patch left out at its default."""
+    fields = {k: v for k, v in config.items() if not (k == "patch" and v == 1)}
+    return {"kind": KIND, **fields}
+
+
 def configs_from_spec(spec: dict[str, Any], where: str = "config", config_cls: type = BackdoorConfig) -> list[Any]:
+    """A probe YAML (no `kind:` needed; seeds default to 3) expanded by the engine's one spec format."""
+    from superalign.engine import expand
+
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: a probe config is a mapping of BackdoorConfig fields (lists are grid axes)")
-    spec = dict(spec)
-    if "runs" in spec:  # settings that differ in more than one field: each entry is merged and expanded
-        runs = spec.pop("runs")
-        if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
-            raise SuperalignError(f"{where}: runs is a list of mappings (fields that override the common ones)")
-        return [c for run in runs for c in configs_from_spec({**spec, **run}, where, config_cls)]
-    seeds = spec.pop("seeds", 3)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    axes = {k: v for k, v in spec.items() if isinstance(v, list) and k not in _NOT_AXES}
-    fixed = {k: v for k, v in spec.items() if k not in axes}
-    configs = []
-    for values in itertools.product(*axes.values(), seeds):
-        fields = {**fixed, **dict(zip(axes, values[:-1])), "seed": int(values[-1])}
-        try:
-            configs.append(config_cls(**fields))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise SuperalignError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']} "
-                                  f"(fields: {', '.join(config_cls.model_fields)})") from exc
-    return configs
+    kind = KIND if config_cls is BackdoorConfig else DECEPTION_KIND
+    return expand({"kind": kind, "seeds": 3, **spec}, where=where)[1]
 
 
 def load_configs(path: Path, config_cls: type = BackdoorConfig) -> list[Any]:
@@ -64,15 +54,19 @@ def load_configs(path: Path, config_cls: type = BackdoorConfig) -> list[Any]:
 
 def run_configs(configs: list[Any], store: RunStore | None = None, refresh: bool = False,
                 on_done: Callable[[Any, Outcome], None] = lambda c, o: None) -> list[Outcome]:
-    """Backdoor or deception configs (each kind to its own runner), recorded under their kind."""
+    """Backdoor or deception configs (each to its kind), through the engine's grid runner."""
+    from superalign.engine import run_grid
+
     store = store or RunStore()
-    outcomes = []
-    for config in configs:
-        kind, runner = (KIND, run_backdoor) if isinstance(config, BackdoorConfig) else (DECEPTION_KIND, run_deception)
-        outcome = get_or_run(store, kind, config.model_dump(mode="json"), config.config_hash(),
-                             lambda: runner(config), refresh=refresh)
+    outcomes: list[Outcome | None] = [None] * len(configs)
+    for kind in (BACKDOOR, DECEPTION):
+        mine = [i for i, c in enumerate(configs) if isinstance(c, kind.config)]
+        if mine:
+            result = run_grid(kind, [configs[i] for i in mine], store=store, refresh=refresh)
+            for i, outcome in zip(mine, result.outcomes()):
+                outcomes[i] = outcome
+    for config, outcome in zip(configs, outcomes):
         on_done(config, outcome)
-        outcomes.append(outcome)
     return outcomes
 
 
@@ -207,3 +201,22 @@ def defenses_markdown(rows: list[dict[str, Any]], rate: float) -> str:
             lines.append(f"| {r['task']} | {r['pair']} | {r['defense']} | {r['budget']} | {_fmt(r['clean_accuracy'])} | "
                          f"{_fmt(r['attack_success'], interval=True)} | {_fmt(r.get('precision'))} | {_fmt(r.get('recall'))} |")
     return "\n".join(lines)
+
+
+def _backdoor_table(records: list[dict[str, Any]]) -> Table:
+    return Table("backdoored supervisors: what the student inherits (means over seeds; intervals: t under 10 seeds)",
+                 HEADER, table_rows(summarize(records)))
+
+
+def _deception_table(records: list[dict[str, Any]]) -> Table:
+    rows = summarize_deception(records)
+    return Table("strong-to-weak deception (deviations pooled over seeds; score interval resamples seeds)",
+                 DECEPTION_HEADER, [deception_cells(r) for r in rows],
+                 [f"⚑ fewer than {MIN_REGION} test examples where the weak supervisor does not know"])
+
+
+BACKDOOR = Kind(KIND, BackdoorConfig, run_backdoor, _backdoor_table, keyed=_backdoor_keyed,
+                help="a backdoored weak supervisor: attack success in the student, and the defenses")
+DECEPTION = Kind(DECEPTION_KIND, DeceptionConfig, run_deception, _deception_table,
+                 keyed=lambda config: {"kind": DECEPTION_KIND, **config},
+                 help="strong-to-weak deception: deviation where the weak supervisor does not know")

@@ -19,14 +19,8 @@ def run_all(configs: list[ExperimentConfig], store: RunStore | None = None, refr
     from superalign.engine import run_grid
     from superalign.w2s.kind import KIND
 
-    store = store or RunStore()
-    before = store.statuses()
-    keys = [c.config_hash() for c in configs]
-    result = run_grid(KIND, configs, store=store, executor=executor, jobs=jobs, refresh=refresh,
-                      retry_failed=retry_failed, progress=progress)
-    rerun = refresh or retry_failed
-    return [Outcome(record, cached=key in before and not (rerun and (refresh or before[key] != "ok")))
-            for key, record in zip(keys, result.records)]
+    return run_grid(KIND, configs, store=store or RunStore(), executor=executor, jobs=jobs, refresh=refresh,
+                    retry_failed=retry_failed, progress=progress).outcomes()
 
 
 def load_results(path: Path | None = None):
