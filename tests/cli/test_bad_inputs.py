@@ -173,11 +173,18 @@ def test_results_names_failed_and_damaged_runs_without_losing_the_others(tmp_pat
     assert "1 failed run(s)" in shown.stderr and "--failed" in shown.stderr
 
 
+def _interruptible() -> None:
+    """As at a terminal: a run started where SIGINT is ignored (a background job of a script, some CI runners)
+    inherits the ignore, and Python then installs no KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_quickly_says_what_was_kept_and_resumes(tmp_path):
     env = {**os.environ, "SUPERALIGN_HOME": str(tmp_path / "home")}
     args = [sys.executable, "-m", "superalign.cli.main", "run", "--task", "digits", "--weak", "pca:4", "--strong",
             "raw", "--method", "naive", "--method", "aux-conf", "--method", "selective", "--seeds", "10"]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_interruptible)
     store = tmp_path / "home" / "runs" / "runs.sqlite"
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:  # until at least one run is stored

@@ -117,7 +117,9 @@ def test_pool_workers_die_with_a_killed_parent_and_ctrl_c_stops_the_pool_at_once
     command = [sys.executable, "-m", "superalign.cli.main", "sweep", str(sweep), "--jobs", "2"]
 
     def start_with_workers():
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # SIGINT as at a terminal (a CI runner may start us with it ignored, which the child would inherit)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 180
         while time.time() < deadline and len(_children(process.pid)) < 2:
             assert process.poll() is None, process.stderr.read()
