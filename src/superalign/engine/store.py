@@ -65,7 +65,7 @@ class RunStore:
             )
 
     def records(self, kind: str | None = None, status: str | None = "ok") -> list[dict[str, Any]]:
-        query, args = "SELECT record, status FROM runs WHERE 1=1", []
+        query, args = "SELECT record, status, config_hash FROM runs WHERE 1=1", []
         if kind:
             query += " AND kind = ?"
             args.append(kind)
@@ -73,8 +73,7 @@ class RunStore:
             query += " AND status = ?"
             args.append(status)
         with closing(self._connect()) as conn:
-            rows = conn.execute("SELECT record, status, config_hash FROM" + query[len("SELECT record, status FROM"):]
-                                + " ORDER BY created", args).fetchall()
+            rows = conn.execute(query + " ORDER BY created", args).fetchall()
         records = []
         for record, status_, config_hash in rows:
             try:
