@@ -40,17 +40,21 @@ class GridResult:
         return [r for r in self.records if r and r.get("status") == "failed"]
 
 
-def _adopt_legacy(kind: Kind, configs: list[BaseModel], keys: list[str], statuses: dict[str, str],
-                  store: RunStore) -> None:
-    """Records of earlier versions under another key format are copied under the engine's key (once)."""
-    for config, key in zip(configs, keys):
-        if key in statuses:
-            continue
-        for old in kind.legacy_keys(config.model_dump(mode="json")):
-            if (record := store.get(old)) is not None and record.get("status") == "ok":
-                store.put({**record, "config_hash": key, "legacy_key": old})
-                statuses[key] = "ok"
-                break
+def _keys_and_statuses(kind: Kind, configs: list[BaseModel], store: RunStore) -> tuple[list[str], dict[str, str]]:
+    """Each config's key, and every stored run's status; records of earlier versions under another key format are
+    copied under the engine's key first (once), so they count as stored."""
+    keys = [config_key(kind, c) for c in configs]
+    statuses = store.statuses()
+    if kind.legacy_keys is not None:
+        for config, key in zip(configs, keys):
+            if key in statuses:
+                continue
+            for old in kind.legacy_keys(config.model_dump(mode="json")):
+                if (record := store.get(old)) is not None and record.get("status") == "ok":
+                    store.put({**record, "config_hash": key, "legacy_key": old})
+                    statuses[key] = "ok"
+                    break
+    return keys, statuses
 
 
 def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None, executor: str = "local",
@@ -59,10 +63,7 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
     store = store or RunStore()
     check_executor(executor, jobs)
     kind.check(configs)
-    keys = [config_key(kind, c) for c in configs]
-    statuses = store.statuses()
-    if kind.legacy_keys is not None:
-        _adopt_legacy(kind, configs, keys, statuses, store)
+    keys, statuses = _keys_and_statuses(kind, configs, store)
     todo = [i for i, key in enumerate(keys) if refresh or needs_run(statuses.get(key), retry_failed=retry_failed)]
     summary = GridResult(total=len(configs), stored=len(configs) - len(todo), computed=set(todo))
     if todo:
@@ -92,7 +93,5 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
 def stored_records(kind: Kind, configs: list[BaseModel], store: RunStore | None = None) -> list[dict[str, Any] | None]:
     """The stored record of each config (None where there is none), computing nothing."""
     store = store or RunStore()
-    keys = [config_key(kind, c) for c in configs]
-    if kind.legacy_keys is not None:
-        _adopt_legacy(kind, configs, keys, store.statuses(), store)
+    keys, _ = _keys_and_statuses(kind, configs, store)
     return [store.get(key) for key in keys]

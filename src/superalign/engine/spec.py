@@ -1,6 +1,6 @@
 """One spec format for every kind: a YAML file (or the dict a command's flags build) becomes validated configs.
 
-    kind: w2s                      # which kind (`superalign run --list-kinds` names them)
+    kind: w2s                      # which kind (an unknown name gets the list of the registered ones)
     task: [digits, breast-cancer]  # a list on a field makes a grid axis ...
     weak: pca:4
     strong: raw
@@ -18,6 +18,7 @@ Every bad value is one line naming the field, the value and what is allowed.
 from __future__ import annotations
 
 import itertools
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,8 @@ def parse_seeds(value: Any, where: str) -> list[int]:
 
 def _is_list_field(model: type[BaseModel], name: str) -> bool:
     annotation = model.model_fields[name].annotation
-    options = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, getattr(
-        __import__("types"), "UnionType", typing.Union)) else (annotation,)
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)  # list[str] | None
+    options = typing.get_args(annotation) if optional else (annotation,)
     return any(typing.get_origin(a) in (list, tuple, set) or a in (list, tuple, set) for a in options)
 
 

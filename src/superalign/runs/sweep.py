@@ -25,7 +25,8 @@ from superalign.errors import SuperalignError
 from superalign.io import read_yaml
 from superalign.engine.get_or_run import needs_run
 from superalign.engine.store import RunStore
-from superalign.w2s.grid import grid, make_config, parse_seeds
+from superalign.engine.spec import parse_seeds
+from superalign.w2s.grid import grid, make_config
 from superalign.w2s.pipeline import ExperimentConfig
 
 _SWEEP_KEYS = {"name", "tasks", "ladder", "ladders", "methods", "seeds", "include", "exclude"}

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from superalign.errors import SuperalignError
-from superalign.engine.spec import parse_seeds  # noqa: F401  (one seeds rule for every kind)
+from superalign.engine.spec import parse_seeds
 from superalign.io import read_yaml
 from superalign.models.encoder import get_encoder
 from superalign.w2s.method import METHODS, method_config
