@@ -18,8 +18,6 @@ so an interrupted run resumes request by request.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -76,18 +74,13 @@ def run_oversight(config: OversightRun) -> dict[str, Any]:
     import superalign.oversight.scripted  # noqa: F401  (registers the scripted:STYLE debaters)
     from superalign.chat.client import get_chat_model
     from superalign.oversight.items import load_items
-    from superalign.oversight.runner import metrics, run_transcripts
+    from superalign.oversight.runner import protocol_result
 
     settings = config.settings()
     items = load_items(config.items, config.n, config.seed)
     clients = clients_for(config.protocol, get_chat_model(config.debater), get_chat_model(config.judge), settings)
-    start = time.perf_counter()
-    transcripts = asyncio.run(run_transcripts(config.protocol, items, clients, settings))
-    return {"metrics": metrics(transcripts), "seconds": round(time.perf_counter() - start, 2),
-            "settings": asdict(settings), "item_ids": [i.id for i in items],
-            "models": {role: c.backend.identity() for role, c in clients.items()},
-            "usage": {role: vars(c.usage).copy() for role, c in clients.items()},
-            "transcripts": [t.model_dump(mode="json") for t in transcripts]}
+    return {**protocol_result(config.protocol, items, clients, settings), "settings": asdict(settings),
+            "item_ids": [i.id for i in items], "models": {role: c.backend.identity() for role, c in clients.items()}}
 
 
 def _fmt(value: float | None, sign: bool = False) -> str:

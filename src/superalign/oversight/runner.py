@@ -147,6 +147,16 @@ def paired_difference(a: list[Transcript], b: list[Transcript], n_boot: int = 40
             "comparable": bool(coverage >= MIN_COVERAGE)}
 
 
+def protocol_result(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient],
+                    settings: Settings) -> dict[str, Any]:
+    """One protocol over the items, computed now: metrics, seconds, each role's usage and every transcript."""
+    start = time.perf_counter()
+    transcripts = asyncio.run(run_transcripts(protocol, items, clients, settings))
+    usage = {role: vars(c.usage).copy() for role, c in clients.items()}
+    return {"metrics": metrics(transcripts), "seconds": round(time.perf_counter() - start, 2), "usage": usage,
+            "transcripts": [t.model_dump(mode="json") for t in transcripts]}
+
+
 def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, ChatClient], settings: Settings,
                  item_set: str = "", seed: int = 0, store: RunStore | None = None, refresh: bool = False) -> dict:
     """Runs (or reads from the store) one protocol over the items; returns the record."""
@@ -158,14 +168,8 @@ def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, C
               "models": {role: c.backend.identity() for role, c in clients.items()}}
     key = "oversight-" + stable_hash(config, length=16)
 
-    def compute() -> dict:
-        start = time.perf_counter()
-        transcripts = asyncio.run(run_transcripts(protocol, items, clients, settings))
-        usage = {role: vars(c.usage).copy() for role, c in clients.items()}
-        return {"metrics": metrics(transcripts), "seconds": round(time.perf_counter() - start, 2), "usage": usage,
-                "transcripts": [t.model_dump(mode="json") for t in transcripts]}
-
-    outcome = get_or_run(store or RunStore(), "oversight", config, key, compute, refresh=refresh, retry_failed=True)
+    outcome = get_or_run(store or RunStore(), "oversight", config, key,
+                         lambda: protocol_result(protocol, items, clients, settings), refresh=refresh, retry_failed=True)
     if not outcome.ok:
         raise SuperalignError(f"oversight run {protocol!r} failed: {outcome.error}")
     return outcome.record
