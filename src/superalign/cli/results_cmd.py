@@ -13,8 +13,7 @@ from superalign.cli.run_cmd import print_summary, print_violations
 from superalign.errors import SuperalignError
 from superalign.io import atomic_path
 from superalign.engine.store import RunStore
-from superalign.runs.w2s import load_results
-from superalign.w2s.summary import markdown_table, summarize
+from superalign.w2s.summary import flatten, markdown_table, summarize
 
 
 def _kind_results(name: str, markdown: bool, failed: bool) -> None:
@@ -66,7 +65,9 @@ def results(
                   f"{r['result'].get('error')}")
         err.print(f"{len(records)} failed runs")
         return
-    df = load_results()
+    store = RunStore()
+    recorded = store.records(kind="w2s")  # read once: the table, the export and the violations come from it
+    df = flatten(recorded)
     if task:
         df = df[df["task"] == task]
     if df.empty:
@@ -75,8 +76,7 @@ def results(
         print(markdown_table(summarize(df)))
     else:
         print_summary(summarize(df))
-    store = RunStore()
-    print_violations([r for r in store.records(kind="w2s", status="ok") if not task or r["config"]["task"] == task])
+    print_violations([r for r in recorded if not task or r["config"]["task"] == task])
     if store.unreadable:
         err.print(f"[bold red]{len(store.unreadable)} stored run(s) unreadable[/] (damaged JSON, left out of the "
                   f"table): {', '.join(sorted(store.unreadable))}; delete them with sqlite3 {store.path} "
