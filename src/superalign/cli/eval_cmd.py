@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Annotated, Callable
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from superalign.cli.console import err, out
 from superalign.errors import SuperalignError
-from superalign.engine.get_or_run import get_or_run
-from superalign.engine.store import RunStore
 from superalign.w2s.pipeline import ExperimentConfig
 
 app = typer.Typer(help="Evaluate weak, student and ceiling models: consistency, over-optimization, calibration.",
@@ -26,19 +23,14 @@ SeedOpt = Annotated[int, typer.Option(help="seed")]
 OutOpt = Annotated[Path, typer.Option(help="folder for figures")]
 
 
-def _run(kind: str, config: ExperimentConfig, compute: Callable[[ExperimentConfig], dict], refresh: bool) -> dict:
-    """Computes a report once per (kind, config) and keeps it as a run record (a failure too)."""
-    def timed() -> dict:
-        start = time.perf_counter()
-        result = compute(config)
-        result["seconds"] = round(time.perf_counter() - start, 2)
-        return result
+def _run(kind: str, config: ExperimentConfig, refresh: bool) -> dict:
+    """Sugar for a one-run spec of an evaluation kind: computed once per config and kept in the run store."""
+    from superalign.engine import KINDS, run_grid
 
-    outcome = get_or_run(RunStore(), kind, config.model_dump(mode="json"), f"{kind}-{config.config_hash()}", timed,
-                         refresh=refresh, retry_failed=True)
-    if not outcome.ok:
-        raise SuperalignError(f"{kind} failed: {outcome.error}")
-    return outcome.result
+    record = run_grid(KINDS.get(kind), [config], refresh=refresh, retry_failed=True).records[0]
+    if record["status"] != "ok":
+        raise SuperalignError(f"{kind} failed: {record['result'].get('error')}")
+    return record["result"]
 
 
 @app.command("consistency")
@@ -46,10 +38,8 @@ def consistency(task: TaskOpt = "bbc-news", weak: WeakOpt = "minilm-l3", strong:
                 method: MethodOpt = "naive", seed: SeedOpt = 0,
                 refresh: Annotated[bool, typer.Option(help="recompute")] = False) -> None:
     """Violation rates of label-preserving checks, and whether inconsistency predicts error."""
-    from superalign.evaluation.consistency import consistency_report
-
     config = ExperimentConfig(task=task, weak=weak, strong=strong, method=method, seed=seed)
-    report = _run("eval-consistency", config, consistency_report, refresh)
+    report = _run("eval-consistency", config, refresh)
     table = Table("model", "error rate", "mean inconsistency", "Spearman(inconsistency, error)",
                   "AUROC inconsistency -> error", title=f"consistency: {task}, {weak} -> {strong}")
     for name, r in report["models"].items():
@@ -64,11 +54,10 @@ def overopt(task: TaskOpt = "bbc-news", weak: WeakOpt = "minilm-l3", strong: Str
             method: MethodOpt = "naive", seed: SeedOpt = 0, out_dir: OutOpt = Path("superalign-eval"),
             refresh: Annotated[bool, typer.Option(help="recompute")] = False) -> None:
     """Best-of-n against a proxy reward model; gold reward, the d(alpha - beta d) fit and its peak."""
-    from superalign.evaluation.overoptimization import overoptimization_report
     from superalign.evaluation.plots import overoptimization_figure, save
 
     config = ExperimentConfig(task=task, weak=weak, strong=strong, method=method, seed=seed)
-    report = _run("eval-overopt", config, overoptimization_report, refresh)
+    report = _run("eval-overopt", config, refresh)
     table = Table("proxy", "test acc", "gold n=1", f"gold n={report['n'][-1]}", "measured peak n", "alpha", "beta",
                   "fitted peak n", "log fit b (R^2)", title=f"best-of-n over-optimization: {task}")
     for name, r in report["proxies"].items():
@@ -86,11 +75,10 @@ def calibration(task: TaskOpt = "bbc-news", weak: WeakOpt = "minilm-l3", strong:
                 method: MethodOpt = "naive", seed: SeedOpt = 0, out_dir: OutOpt = Path("superalign-eval"),
                 refresh: Annotated[bool, typer.Option(help="recompute")] = False) -> None:
     """Expected calibration error and reliability diagrams of weak, student and ceiling."""
-    from superalign.evaluation.calibration import calibration_report
     from superalign.evaluation.plots import reliability_figure, save
 
     config = ExperimentConfig(task=task, weak=weak, strong=strong, method=method, seed=seed)
-    report = _run("eval-calibration", config, calibration_report, refresh)
+    report = _run("eval-calibration", config, refresh)
     table = Table("model", "accuracy", "ECE", title=f"calibration: {task}, {weak} -> {strong} ({method})")
     for name, r in report["models"].items():
         table.add_row(name, f"{r['accuracy']:.3f}", f"{r['ece']:.3f}")
