@@ -85,3 +85,21 @@ def test_few_seeds_get_a_t_interval_not_a_bootstrap_of_a_handful():
     assert 0.93 < covered < 0.97
     many = rng.normal(0.5, 0.1, size=40)
     assert mean_and_ci(many)[1] < 0.5 < mean_and_ci(many)[2]  # the bootstrap from 10 values on
+
+
+def test_pgr_of_means_with_clusters_resamples_clusters_not_runs():
+    from superalign.metrics import pgr_of_means
+
+    rng = np.random.default_rng(0)
+
+    def run(weak, student, ceiling, n=400):
+        return tuple(rng.random(n) < p for p in (weak, student, ceiling))
+
+    # two researcher seeds that chose very different methods, each scored on five held-out runs
+    runs = [run(0.6, 0.65, 0.9) for _ in range(5)] + [run(0.6, 0.85, 0.9) for _ in range(5)]
+    flat = pgr_of_means(runs)
+    clustered = pgr_of_means(runs, clusters=[0] * 5 + [1] * 5)
+    assert clustered.seeds == 2 and flat.seeds == 10
+    assert abs(clustered.pgr - flat.pgr) < 1e-9  # equal cluster sizes: the same point
+    # the runs of one seed are not independent evidence: the clustered interval is much wider
+    assert (clustered.hi - clustered.lo) > 1.4 * (flat.hi - flat.lo)

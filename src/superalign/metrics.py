@@ -136,13 +136,17 @@ def _pattern_counts(weak: np.ndarray, student: np.ndarray, ceiling: np.ndarray) 
 
 
 def pgr_of_means(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_boot: int = 4000, level: float = 0.95,
-                 seed: int = 0) -> PGREstimate:
+                 seed: int = 0, clusters: list[int] | None = None) -> PGREstimate:
     """PGR = (mean student - mean weak) / (mean ceiling - mean weak) over runs (seeds), each given as the
     per-example correctness `[n_test]` of weak, student and ceiling on its test set.
 
     The interval resamples what varies: seeds (with replacement), and within each drawn seed its test
     examples (with replacement, the three models paired on each example). A resample whose gap is not
     positive has no ratio; if more than half the tail mass is such, the interval is undefined (NaN).
+
+    `clusters` (one id per run) adds a level above the runs: the clusters are resampled, and each drawn cluster
+    brings all its runs, each with its test examples resampled (e.g. a researcher's seeds, each scored on several
+    held-out runs). The means are then over clusters of their runs' means; `seeds` counts clusters.
     """
     if not runs:
         nan = float("nan")
@@ -151,22 +155,27 @@ def pgr_of_means(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_boot: 
     sizes = counts.sum(1)  # [S] test examples per seed
     acc = (counts @ _PATTERNS) / sizes[:, None]  # [S, 3] weak, student, ceiling accuracies
     gaps = (acc[:, 2] - acc[:, 0]) * sizes  # [S] gap in test examples
-    weak, student, ceiling = acc.mean(0)
+    cluster_of = np.arange(len(runs)) if clusters is None else np.unique(np.asarray(clusters), return_inverse=True)[1]
+    n_clusters = int(cluster_of.max()) + 1
+    members = np.bincount(cluster_of, minlength=n_clusters)  # [C] runs per cluster
+    cluster_acc = np.zeros((n_clusters, 3))
+    np.add.at(cluster_acc, cluster_of, acc / members[cluster_of, None])
+    weak, student, ceiling = cluster_acc.mean(0)
     point = (student - weak) / (ceiling - weak) if ceiling - weak > 0 else float("nan")
     rng = np.random.default_rng(seed)
-    n_seeds = len(runs)
-    picked = rng.integers(0, n_seeds, size=(n_boot, n_seeds))  # [B, S] seeds drawn per replicate
+    picked = rng.integers(0, n_clusters, size=(n_boot, n_clusters))  # [B, C] clusters (seeds) drawn per replicate
+    uses_of = np.stack([(picked == c).sum(1) for c in range(n_clusters)])  # [C, B] draws of each cluster
     replicate = np.zeros((n_boot, 3))
-    for s in range(n_seeds):
-        uses = (picked == s).sum(1)  # [B] how many times seed s was drawn in each replicate
+    for s in range(len(runs)):
+        uses = uses_of[cluster_of[s]]  # [B] how many times run s's cluster was drawn in each replicate
         draws = int(uses.sum())
         if draws == 0:
             continue
-        # each draw of seed s resamples its test examples: multinomial over the 8 patterns
+        # each draw of run s resamples its test examples: multinomial over the 8 patterns
         resampled = rng.multinomial(int(sizes[s]), counts[s] / sizes[s], size=draws) @ _PATTERNS / sizes[s]  # [draws, 3]
         owner = np.repeat(np.arange(n_boot), uses)  # which replicate each draw belongs to
-        np.add.at(replicate, owner, resampled)
-    replicate /= n_seeds
+        np.add.at(replicate, owner, resampled / members[cluster_of[s]])
+    replicate /= n_clusters
     gap = replicate[:, 2] - replicate[:, 0]
     ratios = np.where(gap > 0, (replicate[:, 1] - replicate[:, 0]) / np.where(gap > 0, gap, 1), np.nan)
     alpha = (1 - level) / 2
@@ -178,7 +187,7 @@ def pgr_of_means(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_boot: 
         n_nan = int(np.isnan(ratios).sum())
         padded = np.concatenate([np.full(n_nan, -np.inf), finite, np.full(n_nan, np.inf)])
         lo, hi = float(np.quantile(padded, alpha)), float(np.quantile(padded, 1 - alpha))
-    return PGREstimate(float(point), lo, hi, float(weak), float(student), float(ceiling), n_seeds,
+    return PGREstimate(float(point), lo, hi, float(weak), float(student), float(ceiling), n_clusters,
                        int((gaps <= 0).sum()), int((gaps < SMALL_GAP_EXAMPLES).sum()), float(gaps.mean()))
 
 

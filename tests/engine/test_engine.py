@@ -152,7 +152,7 @@ def test_get_or_run_keys_every_kind_one_way_and_keeps_the_old_w2s_keys(runs_dir)
     assert [r["result"]["value"] for r in again.records] == [1, 2, 3]
 
 
-def test_an_out_of_tree_kind_runs_from_the_cli_in_process_pool_and_ray_and_is_tabled(plugin, tmp_path):
+def test_an_out_of_tree_kind_runs_from_the_cli_in_process_pool_and_ray_and_in_the_report(plugin, tmp_path):
     env = {"PYTHONPATH": str(plugin), "SUPERALIGN_HOME": str(tmp_path / "home"), "TOY_LOG": str(tmp_path / "log")}
     spec = tmp_path / "toy.yaml"
     spec.write_text("kind: toy\nx: [1, 2, 3]\nscale: 2\nseeds: 2\n")
@@ -174,6 +174,10 @@ def test_an_out_of_tree_kind_runs_from_the_cli_in_process_pool_and_ray_and_is_ta
     assert len(pids) >= 3  # the CLI's own process, pool workers and Ray workers
     shown = cli("results", "--kind", "toy", "--markdown", env=env)
     assert shown.returncode == 0 and shown.stdout.count("\n| ") >= 12, shown.stderr
+    report = cli("report", "--out", str(tmp_path / "report"), env=env)  # a store of the plugin's runs only
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Kind toy" in page and "toy values" in page and page.count("<tr>") >= 13
     failing = tmp_path / "fail.yaml"
     failing.write_text("kind: toy\nx: [-1, 10]\n")
     failed = cli("run", str(failing), env=env)

@@ -52,7 +52,7 @@ def test_report_writes_figures_and_tables(filled_store, tmp_path):
 def test_report_needs_runs(runs_dir, tmp_path):
     from superalign.errors import SuperalignError
 
-    with pytest.raises(SuperalignError, match="no weak-to-strong runs"):
+    with pytest.raises(SuperalignError, match="no runs to report"):
         build_report(tmp_path / "r", RunStore())
 
 

@@ -55,7 +55,7 @@ class Attacker(Component):
         return {}
 
 
-ATTACKERS: Registry[type[Attacker]] = Registry("attacker")
+ATTACKERS: Registry[type[Attacker]] = Registry("attacker", entry_points="superalign.attackers")
 
 
 def make_attacker(spec: str | dict[str, Any]) -> Attacker:

@@ -49,7 +49,7 @@ class Critic(Component):
         return spec_of(self)
 
 
-CRITICS: Registry[type[Critic]] = Registry("critic")
+CRITICS: Registry[type[Critic]] = Registry("critic", entry_points="superalign.critics")
 
 
 def make_critic(spec: str | dict[str, Any]) -> Critic:

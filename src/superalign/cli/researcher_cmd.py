@@ -4,8 +4,6 @@ held-out comparison with random and grid search at the same budget."""
 from __future__ import annotations
 
 import json
-import re
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,18 +22,16 @@ def _study_dir(config) -> Path:
     return runs_dir() / "researcher" / config.config_hash()
 
 
-def _policy(spec: str, config, seed: int):
-    from superalign.researcher.policies import ChatPolicy, ScriptedPolicy, default_script
+def _run(runs: list) -> list[dict]:
+    """Sugar for a spec of kind researcher: the runs through the engine (recorded in the run store; a failed run
+    is retried, a finished one read back)."""
+    from superalign.engine import run_grid
+    from superalign.researcher.kind import KIND
 
-    if spec == "scripted":
-        return ScriptedPolicy(default_script(config.space))
-    if spec.startswith("chat:"):
-        from superalign.chat.client import CHAT_MODELS
-
-        model = spec.split(":", 1)[1]
-        CHAT_MODELS.get(model)  # an unknown model is one error line before anything runs
-        return ChatPolicy(model, space=config.space, seed=seed)
-    raise SuperalignError(f"unknown policy {spec!r}; use scripted or chat:MODEL (e.g. chat:qwen-1.5b)")
+    records = run_grid(KIND, runs, retry_failed=True).records
+    if failed := [r for r in records if r["status"] != "ok"]:
+        raise SuperalignError(f"researcher run failed: {failed[0]['result'].get('error')}")
+    return [r["result"] for r in records]
 
 
 def _print_result(result: dict) -> None:
@@ -50,15 +46,6 @@ def _print_result(result: dict) -> None:
                   "(see `superalign researcher report --transcript`)")
 
 
-def _researcher(config, run_dir: Path, policy, seed: int):
-    from superalign.researcher.agent import Researcher
-
-    start = time.perf_counter()
-    return Researcher(config, run_dir, policy, seed=seed,
-                      on_step=lambda step, line: err.print(f"[{time.perf_counter() - start:6.0f}s] step {step}: {line}",
-                                                            markup=False, highlight=False))
-
-
 @app.command("run")
 def run(
     config: Annotated[Path, typer.Argument(help="study YAML: dev and held-out settings, space, budget")],
@@ -68,24 +55,34 @@ def run(
 ) -> None:
     """Run the agent within the budget, then score its final method on the held-out settings."""
     from superalign.researcher.config import load_config
+    from superalign.researcher.kind import ResearcherRun
 
-    cfg = load_config(config)
-    run_dir = _study_dir(cfg) / (name or re.sub(r"[^a-zA-Z0-9_.-]", "-", f"{policy}-s{seed}"))
-    out.print(f"run folder: {run_dir}")
-    _print_result(_researcher(cfg, run_dir, _policy(policy, cfg, seed), seed).run())
+    spec = ResearcherRun(study=load_config(config), researcher=policy, seed=seed, name=name)
+    out.print(f"run folder: {spec.folder()}")
+    _print_result(_run([spec])[0])
 
 
 @app.command("resume")
 def resume(run_dir: Annotated[Path, typer.Argument(help="the run folder printed by `researcher run`")]) -> None:
     """Continue an interrupted run from its notebook (and evaluate it, if that had not happened)."""
+    from superalign.researcher.agent import Researcher
     from superalign.researcher.config import ResearcherConfig
+    from superalign.researcher.kind import ResearcherRun
+    from superalign.researcher.policies import make_policy
 
     spec_path = run_dir / "run.json"
     if not spec_path.exists():
         raise SuperalignError(f"{run_dir} is not a researcher run folder (no run.json)")
     spec = json.loads(spec_path.read_text())
     cfg = ResearcherConfig(**spec["config"])
-    _print_result(_researcher(cfg, run_dir, _policy(spec["policy"], cfg, spec["seed"]), spec["seed"]).run())
+    run = ResearcherRun(study=cfg, researcher=spec["policy"], seed=spec["seed"])
+    if run.folder().resolve() != run_dir.resolve():
+        run = run.model_copy(update={"name": run_dir.name})
+    if run.folder().resolve() == run_dir.resolve():  # where the engine keeps it: resumed and recorded there
+        _print_result(_run([run])[0])
+    else:  # a folder moved elsewhere: resumed in place
+        policy = make_policy(spec["policy"], cfg.space, spec["seed"])
+        _print_result(Researcher(cfg, run_dir, policy, seed=spec["seed"]).run())
 
 
 @app.command("baseline")
@@ -96,7 +93,8 @@ def baseline(
 ) -> None:
     """A search baseline at the agent's budget: the same space, dev experiments and held-out evaluation."""
     from superalign.researcher.config import load_config
-    from superalign.researcher.search import SEARCHERS, run_search
+    from superalign.researcher.kind import ResearcherRun
+    from superalign.researcher.search import SEARCHERS
 
     if searcher not in SEARCHERS:
         raise SuperalignError(f"unknown searcher {searcher!r}; one of {', '.join(SEARCHERS)}")
@@ -105,8 +103,8 @@ def baseline(
     except ValueError:
         raise SuperalignError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2") from None
     cfg = load_config(config)
-    for seed in seed_list:
-        result = run_search(cfg, searcher, seed, _study_dir(cfg) / f"{searcher}-s{seed}")
+    results = _run([ResearcherRun(study=cfg, researcher=searcher, seed=seed) for seed in seed_list])
+    for seed, result in zip(seed_list, results):
         out.print(f"[bold]{searcher} seed {seed}[/]")
         _print_result(result)
 

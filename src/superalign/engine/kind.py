@@ -37,6 +37,15 @@ class Table:
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in self.rows]
         return "\n".join([f"**{self.title}**", "", *lines, *([""] + self.notes if self.notes else [])])
 
+    def html(self) -> str:
+        """The table as an HTML fragment (every cell escaped), for the report."""
+        from html import escape
+
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in self.rows)
+        notes = "".join(f'<p class="note">{escape(n)}</p>' for n in self.notes)
+        return f"<h3>{escape(self.title)}</h3><table><tr>{head}</tr>{body}</table>{notes}"
+
     def show(self, console) -> None:
         """A rich table on a terminal; Markdown elsewhere (a pipe, a log file, a test), where it stays readable."""
         if console.is_terminal:

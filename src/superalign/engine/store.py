@@ -82,6 +82,12 @@ class RunStore:
                 self.unreadable.add(config_hash)
         return records
 
+    def kinds(self) -> list[str]:
+        """The kinds with at least one successful run, in order of their first run."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute("SELECT kind FROM runs WHERE status = 'ok' GROUP BY kind ORDER BY MIN(created)")
+            return [kind for (kind,) in rows.fetchall()]
+
     def statuses(self) -> dict[str, str]:
         """config hash -> status, for every stored run."""
         with closing(self._connect()) as conn:

@@ -25,18 +25,16 @@ img {{ max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }}
 </style></head>
 <body data-ready="no">
 <h1>superalign report</h1>
-<p class="note">{n_runs} runs ({n_failed} failed) from {store}; generated {when}. Figures are also saved as PNG and SVG in figures/.</p>
+<p class="note">{n_runs} weak-to-strong runs ({n_failed} failed) and the other kinds' runs from {store}; generated {when}. Figures are also saved as PNG and SVG in figures/.</p>
 {figures}
 {evaluation}
-<h2>Summary (mean over seeds, PGR with 95% bootstrap interval)</h2>
 {summary}
-<h2>All runs</h2>
 {runs}
 <script>
 // Marks the page ready once every figure has loaded with real pixels (the browser test reads this).
 window.addEventListener("load", () => {{
   const imgs = Array.from(document.images);
-  const ok = imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0);
+  const ok = imgs.every(i => i.complete && i.naturalWidth > 0);
   document.body.dataset.ready = ok ? "yes" : "broken";
   document.body.dataset.figures = String(imgs.length);
 }});
@@ -177,20 +175,40 @@ def _researcher_section(store: RunStore) -> str:
     return "<h2>Automated researcher: held-out PGR against search at equal budget</h2>\n" + "\n".join(parts) if parts else ""
 
 
-def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
-    """Writes the report into `out_dir` and returns the path of index.html."""
+# kinds whose records have a section of their own above; every other kind is tabled by its own summarize
+_OWN_SECTIONS = {"w2s", "eval-consistency", "eval-overopt", "eval-calibration", "shutdown", "alc", "probe-backdoor",
+                 "oversight", "researcher"}
+
+
+def _kinds_section(store: RunStore) -> str:
+    """Every other kind in the store (probes, a plugin's kinds), tabled by its own `summarize`."""
+    from superalign.engine import KINDS
+    from superalign.errors import UnknownNameError
+
+    parts = []
+    for name in store.kinds():
+        if name in _OWN_SECTIONS:
+            continue
+        records = store.records(kind=name)
+        try:
+            table = KINDS.get(name).summarize(records)
+        except UnknownNameError:
+            parts.append(f'<p class="note">{len(records)} runs of kind {html.escape(name)}: no installed kind '
+                         "tables them (install the package that defines it)</p>")
+            continue
+        parts.append(f"<h2>Kind {html.escape(name)}</h2>" + table.html())
+    return "\n".join(parts)
+
+
+def _w2s_parts(store: RunStore, fig_dir: Path, method: str | None) -> tuple[list[str], str, str, int, int]:
+    """The weak-to-strong figures, summary and run tables (empty where the store has no w2s runs)."""
     from superalign.report import figures
 
-    store = store or RunStore()
     records = store.records(kind="w2s")
     if not records:
-        raise SuperalignError(f"{store.path}: no weak-to-strong runs to report; run `superalign run` or a sweep first")
+        return [], "", "", 0, 0
     df = flatten(records)
-    n_failed = len(store.records(kind="w2s", status="failed"))
     method = method or ("naive" if "naive" in set(df["method"]) else df["method"].iloc[0])
-    out_dir = Path(out_dir)
-    fig_dir = out_dir / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
     made = {
         "pgr_by_pair": (figures.pgr_by_pair(df, method), f"PGR by weak/strong pair ({method})"),
         "accuracy_vs_strong_size": (figures.accuracy_vs_strong_size(df, method), f"Accuracy vs strong model size ({method})"),
@@ -205,13 +223,27 @@ def build_report(out_dir: Path, store: RunStore | None = None, method: str | Non
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    evaluation = (_evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
-                  + _probe_section(store, fig_dir) + _oversight_section(store, fig_dir) + _researcher_section(store))
-    summary = summarize(df).round(3)
+    summary = ("<h2>Weak-to-strong summary (mean over seeds, PGR with 95% bootstrap interval)</h2>"
+               + _table(summarize(df).round(3)))
     runs = df.drop(columns=["git_revision", "test_correct", "group"]).sort_values(["task", "method", "weak", "strong", "seed"])
-    page = _PAGE.format(n_runs=len(df), n_failed=n_failed, store=html.escape(str(store.path)),
+    return blocks, summary, "<h2>All weak-to-strong runs</h2>" + _table(runs), len(df), len(store.records(kind="w2s", status="failed"))
+
+
+def build_report(out_dir: Path, store: RunStore | None = None, method: str | None = None) -> Path:
+    """Writes the report into `out_dir` and returns the path of index.html."""
+    store = store or RunStore()
+    if not store.kinds():
+        raise SuperalignError(f"{store.path}: no runs to report; run `superalign run SPEC.yaml` (or a sweep) first")
+    out_dir = Path(out_dir)
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    blocks, summary, runs, n_runs, n_failed = _w2s_parts(store, fig_dir, method)
+    evaluation = (_evaluation_section(store, fig_dir) + _shutdown_section(store, fig_dir) + _alc_section(store, fig_dir)
+                  + _probe_section(store, fig_dir) + _oversight_section(store, fig_dir) + _researcher_section(store)
+                  + _kinds_section(store))
+    page = _PAGE.format(n_runs=n_runs, n_failed=n_failed, store=html.escape(str(store.path)),
                         when=time.strftime("%Y-%m-%d %H:%M"), figures="\n".join(blocks), evaluation=evaluation,
-                        summary=_table(summary), runs=_table(runs))
+                        summary=summary, runs=runs)
     index = out_dir / "index.html"
     with atomic_path(index) as tmp:
         tmp.write_text(page)

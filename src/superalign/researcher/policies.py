@@ -201,3 +201,18 @@ class ChatPolicy:
             return parse_action(text)
         except ValueError as exc:
             return Action("invalid", {"error": str(exc)}, raw=text)
+
+
+def make_policy(spec: str, space: dict[str, dict[str, list[Any]]], seed: int):
+    """`scripted`, or `chat:MODEL` (a chat model of the registry: qwen-1.5b offline, openai:... for servers)."""
+    from superalign.errors import SuperalignError
+
+    if spec == "scripted":
+        return ScriptedPolicy(default_script(space))
+    if spec.startswith("chat:"):
+        from superalign.chat.client import CHAT_MODELS
+
+        model = spec.split(":", 1)[1]
+        CHAT_MODELS.get(model)  # an unknown model is one error line before anything runs
+        return ChatPolicy(model, space=space, seed=seed)
+    raise SuperalignError(f"unknown policy {spec!r}; use scripted or chat:MODEL (e.g. chat:qwen-1.5b)")

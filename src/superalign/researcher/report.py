@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from superalign.engine.store import RunStore
+from superalign.metrics import correctness, pgr, pgr_of_means
 from superalign.researcher.notebook import Notebook
 
 
@@ -27,46 +28,54 @@ def _accuracies(result: dict[str, Any]) -> tuple[float, float, float]:
     return tuple(float("nan") if h[k] is None else float(h[k]) for k in ("weak", "student", "ceiling"))
 
 
-def _ratio(acc: np.ndarray) -> float:
-    weak, student, ceiling = acc.mean(0)
-    return (student - weak) / (ceiling - weak) if ceiling - weak > 0 else float("nan")
+def _held_out_runs(result: dict[str, Any], store: RunStore) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """Per-example correctness of weak, student and ceiling in each held-out run of one researcher seed, from the
+    run store; None where the evaluation predates its run keys or a record is missing."""
+    keys = result["held_out"].get("records")
+    if not keys or len(keys) != result["held_out"]["runs"]:
+        return None
+    runs = []
+    for key in keys:
+        record = store.get(key)
+        if record is None or record.get("status") != "ok" or "test_correct" not in record["result"]:
+            return None
+        runs.append(tuple(correctness(record["result"]["test_correct"][m]) for m in ("weak", "student", "ceiling")))
+    return runs
 
 
-def compare(results: list[dict[str, Any]], n_boot: int = 4000, seed: int = 0) -> list[dict[str, Any]]:
-    """One row per researcher: held-out PGR as the ratio of mean accuracies over its seeds, with an interval
-    that resamples seeds (what varies between runs of a researcher); failed held-out runs are counted, not
-    dropped (a seed whose final method failed scores the weak supervisor's accuracy: PGR 0)."""
+def compare(results: list[dict[str, Any]], store: RunStore | None = None) -> list[dict[str, Any]]:
+    """One row per researcher: held-out PGR as the ratio of mean accuracies over its seeds, with a hierarchical
+    bootstrap interval: the researcher's seeds are resampled (what varies between its runs: the method it
+    chooses), and within each drawn seed every held-out run with its test examples resampled. A seed whose final
+    method failed held out scores the weak supervisor's accuracy (PGR 0): counted, not dropped."""
+    store = store or RunStore()
     rows = []
     by_policy: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         by_policy.setdefault(r["policy"], []).append(r)
-    rng = np.random.default_rng(seed)
-    for policy, runs in by_policy.items():
-        acc, failed = [], 0
-        for r in runs:
-            weak, student, ceiling = _accuracies(r)
-            if r["held_out"]["failed"] or math.isnan(student):
-                failed += 1
-                student = weak
-            acc.append((weak, student, ceiling))
-        acc = np.array(acc)
-        point = _ratio(acc)
-        if len(runs) > 1:
-            draws = [_ratio(acc[rng.integers(0, len(runs), len(runs))]) for _ in range(n_boot)]
-            lo, hi = np.nanpercentile(draws, [2.5, 97.5])
-        else:
-            lo = hi = float("nan")
+    for policy, seeds in by_policy.items():
+        runs, clusters, complete = [], [], True
+        acc = np.array([[_num(r["held_out"][k]) for k in ("weak", "student", "ceiling")] for r in seeds])
+        failed_seeds = np.array([bool(r["held_out"]["failed"]) or np.isnan(a[1]) for r, a in zip(seeds, acc)])
+        acc[failed_seeds, 1] = acc[failed_seeds, 0]  # a failed method scores the weak labels' accuracy
+        for i, r in enumerate(seeds):
+            held = None if failed_seeds[i] else _held_out_runs(r, store)  # a failed run has no student to resample
+            complete = complete and held is not None
+            runs += held or []
+            clusters += [i] * len(held or [])
+        failed = int(failed_seeds.sum())
+        # without per-example records for every seed: the point from the seeds' accuracies, and no interval
+        estimate = pgr_of_means(runs, clusters=clusters) if complete else None
+        weak, student, ceiling = acc.mean(0) if estimate is None else (estimate.weak, estimate.student, estimate.ceiling)
         finals = sorted({f"{r['final']['method']}" + (f" {json.dumps(r['final']['options'])}" if r['final']['options'] else "")
-                         for r in runs})
-        dev = [r["dev"]["pgr"] for r in runs if r.get("dev") and r["dev"]["pgr"] is not None]
-        rows.append({"researcher": policy, "seeds": len(runs), "experiments": float(np.mean([r["experiments"] for r in runs])),
-                     "dev_pgr": float(np.mean(dev)) if dev else float("nan"), "weak": float(acc[:, 0].mean()),
-                     "student": float(acc[:, 1].mean()), "ceiling": float(acc[:, 2].mean()), "pgr": point,
-                     "lo": float(lo), "hi": float(hi), "failed": failed,
-                     # one seed: the held-out evaluation's own interval (held-out runs and test examples resampled)
-                     "eval_lo": _num(runs[0]["held_out"]["lo"]) if len(runs) == 1 else float("nan"),
-                     "eval_hi": _num(runs[0]["held_out"]["hi"]) if len(runs) == 1 else float("nan"),
-                     "flags": sum(len(r.get("flags", [])) for r in runs), "finals": finals})
+                         for r in seeds})
+        dev = [r["dev"]["pgr"] for r in seeds if r.get("dev") and r["dev"]["pgr"] is not None]
+        rows.append({"researcher": policy, "seeds": len(seeds), "experiments": float(np.mean([r["experiments"] for r in seeds])),
+                     "dev_pgr": float(np.mean(dev)) if dev else float("nan"), "weak": float(weak),
+                     "student": float(student), "ceiling": float(ceiling),
+                     "pgr": estimate.pgr if estimate else pgr(weak, student, ceiling),
+                     "lo": estimate.lo if estimate else float("nan"), "hi": estimate.hi if estimate else float("nan"),
+                     "failed": failed, "flags": sum(len(r.get("flags", [])) for r in seeds), "finals": finals})
     return rows
 
 
@@ -78,20 +87,22 @@ def _f(x: float, fmt: str = "+.2f") -> str:
     return "n/a" if x is None or x != x else format(x, fmt)
 
 
+HEADER = ["researcher", "seeds", "dev experiments", "mean dev PGR", "held-out weak", "held-out student",
+          "held-out ceiling", "held-out PGR [95% CI]", "failed", "flagged attempts", "final methods"]
+INTERVAL_NOTE = ("95% CI: hierarchical bootstrap over the researcher's seeds and, within each, its held-out runs and "
+                 "their test examples; n/a where the held-out records are not in this store")
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[r["researcher"], str(r["seeds"]), f"{r['experiments']:g}", _f(r["dev_pgr"]), f"{r['weak']:.3f}",
+             f"{r['student']:.3f}", f"{r['ceiling']:.3f}", f"{_f(r['pgr'])} [{_f(r['lo'])}, {_f(r['hi'])}]",
+             str(r["failed"]), str(r["flags"]), "; ".join(r["finals"])[:200]] for r in rows]
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
-    header = ["researcher", "seeds", "dev experiments", "mean dev PGR", "held-out weak", "held-out student",
-              "held-out ceiling", "held-out PGR [95% CI over seeds]", "one seed: CI over held-out runs", "failed",
-              "flagged attempts", "final methods"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        interval = f"[{_f(r['lo'])}, {_f(r['hi'])}]"
-        lines.append("| " + " | ".join([r["researcher"], str(r["seeds"]), f"{r['experiments']:g}", _f(r["dev_pgr"]),
-                                        f"{r['weak']:.3f}", f"{r['student']:.3f}", f"{r['ceiling']:.3f}",
-                                        f"{_f(r['pgr'])} {interval}",
-                                        "" if r["eval_lo"] != r["eval_lo"] else f"[{_f(r['eval_lo'])}, {_f(r['eval_hi'])}]",
-                                        str(r["failed"]), str(r["flags"]),
-                                        "; ".join(r["finals"])[:200]]) + " |")
-    return "\n".join(lines)
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    return "\n".join(lines + ["", INTERVAL_NOTE])
 
 
 def transcript(run_dir: Path, width: int = 300) -> list[str]:

@@ -29,6 +29,7 @@ class SuiteScore:
     settings: list[dict[str, Any]] = field(default_factory=list)  # per setting: accuracies and PGR
     events: list[dict] = field(default_factory=list)  # what a sandboxed method's monitor refused
     budget: str = "weak-labels"
+    records: list[str] = field(default_factory=list)  # run-store keys of the weak-to-strong runs it scored
 
     @property
     def ok(self) -> bool:
@@ -36,7 +37,7 @@ class SuiteScore:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("method", "options", "pgr", "lo", "hi", "weak", "student", "ceiling",
-                                              "runs", "failed", "settings", "events", "budget")}
+                                              "runs", "failed", "settings", "events", "budget", "records")}
 
 
 def score_suite(pairs: list[Pair], seeds: list[int], method: str, options: dict[str, Any],
@@ -61,7 +62,8 @@ def score_suite(pairs: list[Pair], seeds: list[int], method: str, options: dict[
                              "diagnostics": _diagnostics(pair, configs, outcomes)})
     pgr = nan if failed else overall.pgr
     return SuiteScore(label or method, options, pgr, overall.lo, overall.hi, overall.weak, overall.student,
-                      overall.ceiling, len(df), failed, settings, events, ", ".join(sorted(set(df["budget"]))))
+                      overall.ceiling, len(df), failed, settings, events, ", ".join(sorted(set(df["budget"]))),
+                      [o.record["config_hash"] for o in outcomes if o.ok])
 
 
 def _diagnostics(pair: Pair, configs, outcomes) -> dict[str, float]:
