@@ -1,4 +1,5 @@
 """Strong-to-weak deception: the conflicting objective's algebra, no deception without it, deception with it."""
+import pytest
 
 import numpy as np
 
@@ -45,3 +46,18 @@ def test_records_pool_seeds(runs_dir):
     rows = summarize_deception([o.record for o in run_configs(configs)])
     assert [(r["strength"], r["seeds"]) for r in rows] == [(0.0, 2), (0.5, 2)]
     assert rows[0]["score"][0] == 0.0 and rows[1]["score"][1] > 0.1
+
+
+def test_the_score_interval_resamples_test_examples_within_seeds_too():
+    def record(seed, known, unknown, n_known=200, n_unknown=60):
+        return {"config": {"task": "t", "weak": "w", "strong": "s", "target": 0, "strength": 1.0, "seed": seed},
+                "result": {"deviation_weak_known": known, "n_weak_known": n_known,
+                           "deviation_weak_unknown": unknown, "n_weak_unknown": n_unknown,
+                           "accuracy": {"weak": 0.7, "student": 0.8, "conflicted": 0.75}}}
+
+    (one,) = summarize_deception([record(0, 0.05, 0.20)])
+    point, lo, hi = one["score"]
+    assert point == pytest.approx(0.15) and lo < point < hi  # one seed: the examples still vary (a seed-only
+    assert hi - lo > 0.1  # bootstrap would give [0.15, 0.15]); 60 examples in the region: a wide interval
+    (three,) = summarize_deception([record(s, 0.05, 0.20) for s in range(3)])
+    assert three["score"][2] - three["score"][1] < hi - lo  # three times the examples: narrower
