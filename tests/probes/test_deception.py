@@ -1,7 +1,7 @@
 """Strong-to-weak deception: the conflicting objective's algebra, no deception without it, deception with it."""
-import pytest
 
 import numpy as np
+import pytest
 
 from superalign.probes.deception import DeceptionConfig, conflicted_targets, deception_score, run_deception
 from superalign.probes.experiment import configs_from_spec, run_configs, summarize_deception
