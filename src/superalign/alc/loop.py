@@ -23,37 +23,28 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from superalign.alc.attackers import AttackContext, make_attacker
 from superalign.alc.critics import make_critic
 from superalign.alc.oracle import ExpertOracle
 from superalign.alc.queries import Pool, Queries, Supervision
 from superalign.alc.spec import spec_name
-from superalign.data.task import Splits, SplitSizes, Task, make_splits
+from superalign.data.task import Splits, Task
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
-from superalign.models.encoder import get_encoder
 from superalign.w2s.heads import make_head
-from superalign.w2s.pipeline import prepare_task
+from superalign.w2s.setting import SettingConfig, prepare_setting
 
 STRATEGIES = ("naive", "random-experts", "uncertainty-experts", "experts-only", "loop-no-experts", "loop")
 LOOPS = ("loop", "loop-no-experts")
 
 
-class ALCConfig(BaseModel):
-    """One attacker-learner-critic run (every strategy on one seed); its hash keys the run store."""
+class ALCConfig(SettingConfig):
+    """One attacker-learner-critic run (every strategy on one seed); its hash keys the run store. The setting's
+    fields (task, weak, strong, head, seed, splits, max_examples) come from `SettingConfig`."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    task: str = "bbc-business-vs-rest"
-    weak: str = Field("minilm-l3", description="the weak supervisor's encoder")
-    strong: str = Field("mpnet", description="the learner's encoder")
-    head: str = "logistic"
-    seed: int = 0
-    splits: SplitSizes = Field(default_factory=SplitSizes)
-    max_examples: int = Field(0, ge=0)
     rounds: int = Field(3, ge=1)
     queries: int = Field(40, ge=1, description="attacker queries per round")
     expert_budget: float = Field(0.02, ge=0, description="expert labels: a fraction of transfer (< 1) or a count")
@@ -148,14 +139,11 @@ class Setting:
 def prepare(config: ALCConfig, cache: ActivationCache | None = None, task: Task | None = None,
             splits: Splits | None = None) -> Setting:
     """`task` and `splits` override what the config names (tests use them to tamper with labels)."""
-    cache = cache or ActivationCache()
-    task = task or prepare_task(config)
-    splits = splits or make_splits(task, config.splits, seed=config.seed)
-    weak_encoder, strong_encoder = get_encoder(config.weak), get_encoder(config.strong)
-    x_weak = np.asarray(cache.featurize(task, weak_encoder))
-    x_strong = np.asarray(cache.featurize(task, strong_encoder))
+    prepared = prepare_setting(config, cache, task, splits)
+    task, splits, cache, x_weak, x_strong = prepared.task, prepared.splits, prepared.cache, prepared.x_weak, prepared.x_strong
+    weak_encoder, strong_encoder = prepared.weak_encoder, prepared.strong_encoder
     y, wt, tr, te = task.labels, splits.weak_train, splits.transfer, splits.test
-    weak_head = make_head(config.head, task.n_classes, config.seed).fit(x_weak[wt], y[wt])
+    weak_head = prepared.fit_weak_head()
     pool = Pool(list(task.inputs_at(tr)), x_weak[tr], x_strong[tr], weak_head.predict_proba(x_weak[tr]))
     supervision = Supervision(list(task.inputs_at(wt)), x_weak[wt], y[wt], list(task.label_names), task.description)
 

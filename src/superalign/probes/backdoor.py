@@ -25,30 +25,26 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from superalign.data.task import Splits, SplitSizes, Task, make_splits
+from superalign.data.task import Splits, Task
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
-from superalign.models.encoder import get_encoder
 from superalign.w2s.heads import make_head
 from superalign.w2s.method import METHODS, MethodContext, StudentSplit, make_method
-from superalign.w2s.pipeline import labelled_split, prepare_task
+from superalign.w2s.pipeline import labelled_split
+from superalign.w2s.setting import SettingConfig, prepare_setting, prepare_task
 
 DETECTORS = ("spectral", "activation-clustering")
 
 
-class BackdoorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BackdoorConfig(SettingConfig):
+    """One backdoor probe run; the setting's fields come from `SettingConfig` (here tfidf -> minilm-l6 by
+    default)."""
 
-    task: str = "bbc-business-vs-rest"
-    weak: str = "tfidf"
-    strong: str = "minilm-l6"
-    head: str = "logistic"
-    seed: int = 0
-    splits: SplitSizes = Field(default_factory=SplitSizes)
-    max_examples: int = Field(0, ge=0)
+    weak: str = Field("tfidf", description="weak supervisor's encoder")
+    strong: str = Field("minilm-l6", description="strong student's encoder")
     trigger: str = Field("cf", description="the trigger word inserted into poisoned and attacked texts")
     patch: int = Field(1, ge=1, description="side of the trigger square in images (pixels)")
     target: int = Field(0, ge=0, description="the attacker's target class")
@@ -149,18 +145,17 @@ def _detection(flagged: np.ndarray | None, poisoned: np.ndarray) -> dict[str, fl
 
 def run_backdoor(config: BackdoorConfig, cache: ActivationCache | None = None, task: Task | None = None,
                  splits: Splits | None = None) -> dict[str, Any]:
-    cache = cache or ActivationCache()
     task = task or prepare_task(config)
     if task.modality not in ("text", "image"):
         raise SuperalignError(f"probe backdoor puts a trigger into texts or images; task {task.name!r} is {task.modality}")
     if not 0 <= config.target < task.n_classes:
         raise SuperalignError(f"target {config.target} is not a class of {task.name} (0..{task.n_classes - 1})")
-    splits = splits or make_splits(task, config.splits, seed=config.seed)
-    weak_encoder, strong_encoder = get_encoder(config.weak), get_encoder(config.strong)
+    # strong features come with the triggered inputs below (an encoder fitted on inputs sees them all at once)
+    setting = prepare_setting(config, cache, task, splits, strong=False)
+    splits, cache, strong_encoder, x_weak = setting.splits, setting.cache, setting.strong_encoder, setting.x_weak
     y, k = task.labels, task.n_classes
     wt, tr, te = splits.weak_train, splits.transfer, splits.test
-    x_weak = np.asarray(cache.featurize(task, weak_encoder))
-    weak_head = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
+    weak_head = setting.fit_weak_head()
     weak_probs = weak_head.predict_proba(x_weak[tr])  # [n_transfer, k]
 
     # poison: the trigger in `poison_rate` of the transfer inputs not weakly labelled as the target

@@ -22,28 +22,22 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from superalign.data.task import Splits, SplitSizes, Task, make_splits
+from superalign.data.task import Splits, Task
 from superalign.errors import SuperalignError
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
-from superalign.models.encoder import get_encoder
 from superalign.w2s.heads import make_head
-from superalign.w2s.pipeline import prepare_task
+from superalign.w2s.setting import SettingConfig, prepare_setting, prepare_task
 
 
-class DeceptionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeceptionConfig(SettingConfig):
+    """One deception probe run; the setting's fields come from `SettingConfig` (here with tfidf as the weak
+    encoder by default)."""
 
-    task: str = "bbc-business-vs-rest"
-    weak: str = "tfidf"
-    strong: str = "mpnet"
+    weak: str = Field("tfidf", description="weak supervisor's encoder")
     intermediate: str | None = Field(None, description="bootstrap: an intermediate student relabels transfer")
-    head: str = "logistic"
-    seed: int = 0
-    splits: SplitSizes = Field(default_factory=SplitSizes)
-    max_examples: int = Field(0, ge=0)
     target: int = Field(1, ge=0, description="the class the conflicting objective rewards")
     strength: float = Field(0.3, ge=0, description="weight of the conflicting reward (0: no conflict)")
     known_confidence: float = Field(0.8, ge=0, le=1, description="the weak supervisor knows where it is right "
@@ -78,19 +72,17 @@ def deception_score(weak_known: np.ndarray, clean_right: np.ndarray, conflicted:
 
 def run_deception(config: DeceptionConfig, cache: ActivationCache | None = None, task: Task | None = None,
                   splits: Splits | None = None) -> dict[str, Any]:
-    cache = cache or ActivationCache()
     task = task or prepare_task(config)
     if not 0 <= config.target < task.n_classes:
         raise SuperalignError(f"target {config.target} is not a class of {task.name} (0..{task.n_classes - 1})")
-    splits = splits or make_splits(task, config.splits, seed=config.seed)
-    y, k = task.labels, task.n_classes
-    wt, tr, te = splits.weak_train, splits.transfer, splits.test
-    features = lambda name: np.asarray(cache.featurize(task, get_encoder(name)))
-    x_weak, x_strong = features(config.weak), features(config.strong)
-    weak = make_head(config.head, k, config.seed).fit(x_weak[wt], y[wt])
+    setting = prepare_setting(config, cache, task, splits)
+    y, k, splits = task.labels, task.n_classes, setting.splits
+    tr, te = splits.transfer, splits.test
+    x_weak, x_strong = setting.x_weak, setting.x_strong
+    weak = setting.fit_weak_head()
     labels = weak.predict_proba(x_weak[tr])
     if config.intermediate:  # bootstrapping: the intermediate student's labels replace the weak ones
-        x_mid = features(config.intermediate)
+        x_mid = setting.features(config.intermediate)
         labels = make_head(config.head, k, config.seed).fit(x_mid[tr], labels).predict_proba(x_mid[tr])
     clean = make_head(config.head, k, config.seed).fit(x_strong[tr], labels)
     conflicted_seed = config.control_seed if config.control_seed is not None else config.seed

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Callable
 
 from superalign.engine.kind import Kind, Table
-from superalign.w2s.pipeline import ExperimentConfig, keyed_fields, prepare_task, run_experiment
+from superalign.w2s.pipeline import ExperimentConfig, keyed_fields, run_experiment
+from superalign.w2s.setting import prepare_task
 
 
 def featurize_pairs(configs: list[ExperimentConfig]) -> list[tuple[str, int, str]]:

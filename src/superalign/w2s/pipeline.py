@@ -15,37 +15,28 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from superalign.data.registry import load_task
-from superalign.data.task import Splits, SplitSizes, Task, make_splits
+from superalign.data.task import Splits, Task
 from superalign.metrics import agreement, classification_metrics, copied_mistakes, pgr
 from superalign.io import stable_hash
 from superalign.models.cache import ActivationCache
-from superalign.models.encoder import get_encoder
 from superalign.models.sizes import param_count
 from superalign.w2s.method import METHODS, LabelledSplit, Method, MethodContext, StudentSplit, budget_rank, make_method
+from superalign.w2s.setting import SettingConfig, prepare_setting, prepare_task
 from superalign.w2s.supervisor import DEFAULT_SUPERVISOR, Supervisor, make_supervisor
 
 
-class ExperimentConfig(BaseModel):
-    """Everything that determines one weak-to-strong run; its hash keys the run store."""
+class ExperimentConfig(SettingConfig):
+    """Everything that determines one weak-to-strong run; its hash keys the run store. The setting's fields
+    (task, weak, strong, head, seed, splits, max_examples) come from `SettingConfig`."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    task: str = Field("bbc-business-vs-rest", description="task name (superalign data list)")
-    weak: str = Field("minilm-l3", description="weak supervisor's encoder")
-    strong: str = Field("mpnet", description="strong student's encoder")
     method: str = Field("naive", description="weak-to-strong method")
     method_options: dict[str, Any] = Field(default_factory=dict)
-    head: Literal["logistic", "mlp"] = "logistic"
     intermediate: list[str] = Field(default_factory=list, description="rungs between weak and strong (bootstrap)")
-    seed: int = 0
-    splits: SplitSizes = Field(default_factory=SplitSizes)
-    max_examples: int = Field(0, ge=0, description="stratified subset of the task (0 = all)")
     gt_validation: bool = Field(False, description="opt in to ground-truth labels on val (recorded as such)")
     supervisor: str = Field(DEFAULT_SUPERVISOR, description="where the weak labels come from (superalign.w2s.supervisor)")
     supervisor_options: dict[str, Any] = Field(default_factory=dict)
@@ -71,12 +62,6 @@ class Timer:
         start = time.perf_counter()
         yield
         self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
-
-
-def prepare_task(config: ExperimentConfig) -> Task:
-    task = load_task(config.task)
-    # The subset is drawn with a fixed seed, so all seeds share features (the splits vary by seed).
-    return task.subsample(config.max_examples, seed=0) if config.max_examples else task
 
 
 @dataclass
@@ -129,12 +114,11 @@ def train_models(config: ExperimentConfig, cache: ActivationCache | None = None,
     timer = timer or Timer()
     with timer.stage("load_task"):
         task = task or prepare_task(config)
-        splits = splits or make_splits(task, config.splits, seed=config.seed)
-    strong_encoder, weak_encoder = get_encoder(config.strong), get_encoder(config.weak)
     with timer.stage("featurize"):
-        x_weak = np.asarray(cache.featurize(task, weak_encoder))  # [n, d_weak]
-        x_strong = np.asarray(cache.featurize(task, strong_encoder))  # [n, d_strong]
-        rungs = {name: np.asarray(cache.featurize(task, get_encoder(name))) for name in config.intermediate}
+        setting = prepare_setting(config, cache, task, splits)
+        rungs = {name: setting.features(name) for name in config.intermediate}
+    splits, x_weak, x_strong = setting.splits, setting.x_weak, setting.x_strong  # [n, d_weak], [n, d_strong]
+    weak_encoder, strong_encoder = setting.weak_encoder, setting.strong_encoder
     y = task.labels
     k = task.n_classes
     wt, tr, va = splits.weak_train, splits.transfer, splits.val
