@@ -252,3 +252,19 @@ def test_ray_runs_the_in_tree_kinds(runs_dir):
         result = run_grid(kind, configs, executor="ray", jobs=2)
         assert (result.done, result.failed) == (2, 0), (kind.name, result.failures)
         assert kind.summarize(result.records).rows
+
+
+def test_every_example_spec_with_a_kind_validates():
+    """Every `kind:` YAML under examples/ is a valid spec of an installed kind (the docs point at them)."""
+    import yaml
+
+    from superalign.engine import load_spec
+
+    specs = [p for p in sorted(EXAMPLES.rglob("*.yaml")) if "kind" in (yaml.safe_load(p.read_text()) or {})]
+    kinds = set()
+    for path in specs:
+        kind, configs, _ = load_spec(path)
+        assert configs, path
+        kinds.add(kind.name)
+    assert kinds >= {"w2s", "shutdown", "oversight", "alc", "probe-backdoor", "probe-deception", "eval-consistency",
+                     "researcher"}, kinds

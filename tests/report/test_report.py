@@ -84,10 +84,11 @@ def test_report_includes_evaluation_records(filled_store, tmp_path):
 
 def test_report_includes_shutdown_records(filled_store, tmp_path):
     from superalign.engine.record import make_record
-    from superalign.shutdown.experiment import ShutdownConfig, run_key, run_one
+    from superalign.shutdown.experiment import configs_from_spec, keyed_run, run_key, run_one
 
-    config = ShutdownConfig(seeds=[0], parts=["tabular"], train_layouts=["example"], meta_episodes=10, eval_episodes=10)
-    for c in config.run_configs():
+    runs = configs_from_spec({"seeds": [0], "part": "tabular", "train_layouts": ["example"], "meta_episodes": 10,
+                              "eval_episodes": 10})
+    for c in (keyed_run(r.model_dump(mode="json")) for r in runs):
         filled_store.put(make_record("shutdown", c, run_key(c), run_one(c)))
     page = build_report(tmp_path / "report", filled_store).read_text()
     assert "Shutdownable agents: DReST versus the default reward" in page

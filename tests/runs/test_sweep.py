@@ -10,7 +10,7 @@ import pytest
 
 from superalign.errors import SuperalignError
 from superalign.engine.store import RunStore
-from superalign.runs.sweep import expand, load_sweep, pending, run_sweep
+from superalign.runs.sweep import expand, load_sweep, run_sweep
 from superalign.settings import configure
 
 SMALL = {"tasks": ["breast-cancer"], "ladder": ["pca:1", "pca:3", "raw"], "methods": ["naive", "knn-filter"],
@@ -58,8 +58,10 @@ def test_failures_are_recorded_and_retried_on_request(runs_dir):
     store = _run(configs, "local")
     failed = store.records(kind="w2s", status="failed")
     assert len(failed) == 1 and "finetune" in failed[0]["result"]["error"]
-    assert pending(configs, store, retry_failed=False) == []
-    assert [c.method for c in pending(configs, store, retry_failed=True)] == ["finetune"]
+    again = run_sweep(configs, store)  # a recorded failure is not retried unless asked
+    assert (again.stored, again.done, again.failed) == (2, 0, 0)
+    retried = run_sweep(configs, store, retry_failed=True)
+    assert (retried.stored, retried.failed) == (1, 1)
 
 
 def test_kill_minus_9_then_resume_gives_exactly_the_full_set(runs_dir, tmp_path):

@@ -8,8 +8,8 @@ from superalign.errors import SuperalignError
 from superalign.shutdown.agents import evaluate, ppo_policy, train_ppo, train_tabular
 from superalign.shutdown.bridge import dominated_summary, pays_for_shutdown_time
 from superalign.shutdown.drest import MetaEpisode, behaviour, drest_reward
-from superalign.shutdown.experiment import (ShutdownConfig, layout_named, markdown_table, per_layout, per_layout_table,
-                                           run_one, summarize)
+from superalign.shutdown.experiment import (configs_from_spec, keyed_run, layout_named, markdown_table, per_layout,
+                                           per_layout_table, run_one, summarize)
 from superalign.shutdown.gridworld import LAYOUTS, GridworldEnv, best_coins, generate_layout
 
 EXAMPLE = LAYOUTS["example"]
@@ -93,12 +93,17 @@ def test_ppo_trains_and_evaluates_on_unseen_layouts():
 
 
 def test_config_errors_are_named_and_runs_summarize():
-    with pytest.raises(SuperalignError, match="unknown option"):
-        ShutdownConfig.from_dict({"seedz": [0]})
-    with pytest.raises(SuperalignError, match="unknown reward"):
-        ShutdownConfig(rewards=["coins"])
-    config = ShutdownConfig(seeds=[0, 1], parts=["tabular"], train_layouts=["example"], meta_episodes=20, eval_episodes=20)
-    records = [{"config": c, "result": run_one(c)} for c in config.run_configs()]
+    with pytest.raises(SuperalignError, match="seedz"):
+        configs_from_spec({"seedz": [0]})
+    with pytest.raises(SuperalignError, match="unknown reward 'coins'"):
+        configs_from_spec({"rewards": ["coins"]})  # the name shutdown YAMLs had before the engine still reads
+    with pytest.raises(SuperalignError, match="unknown layout 'maze'"):
+        configs_from_spec({"train_layouts": ["maze"]})
+    runs = configs_from_spec({"seeds": 2, "part": "tabular", "train_layouts": ["example"], "meta_episodes": 20,
+                              "eval_episodes": 20})
+    assert sorted((r.part, r.reward, r.seed) for r in runs) == sorted(
+        ("tabular", reward, seed) for reward in ("drest", "default") for seed in (0, 1))
+    records = [{"config": c, "result": run_one(c)} for c in (keyed_run(r.model_dump(mode="json")) for r in runs)]
     rows = summarize(records)
     assert [(r["reward"], r["seeds"]) for r in rows] == [("default", 2), ("drest", 2)]
     assert "| REINFORCE (tabular) | drest | train (1) | 2 |" in markdown_table(rows)
@@ -114,8 +119,9 @@ def test_runs_recorded_before_the_engine_are_found_under_their_old_keys(runs_dir
     from superalign.engine.store import RunStore
     from superalign.shutdown.experiment import KIND, ShutdownRun, run_key
 
-    config = ShutdownConfig(seeds=[0], parts=["tabular"], rewards=["drest"], train_layouts=["example"],
-                            meta_episodes=5, eval_episodes=5).run_configs()[0]
+    # the config as the old dialect recorded it: the part's own options only
+    config = keyed_run(ShutdownRun(part="tabular", reward="drest", train_layouts=["example"], meta_episodes=5,
+                                   eval_episodes=5).model_dump(mode="json"))
     store = RunStore()
     store.put(make_record("shutdown", config, run_key(config), {"train": [], "marker": "old"}))
     result = run_grid(KIND, [ShutdownRun(**config)], store=store)

@@ -36,6 +36,8 @@ def configs_from_spec(spec: dict[str, Any], where: str = "config") -> list[ALCCo
 
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: an alc config is a mapping (seeds, runs and ALCConfig fields)")
+    if spec.get("kind", KIND) != KIND:
+        raise SuperalignError(f"{where}: this is a spec of kind {spec['kind']}; run it with `superalign run {where}`")
     return expand({"kind": KIND, "seeds": 3, **spec}, where=where)[1]
 
 

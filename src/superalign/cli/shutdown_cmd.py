@@ -17,30 +17,25 @@ QUICK = {"seeds": [0, 1], "train_layouts": ["example", "random-1"], "meta_episod
          "ppo_train_layouts": 20, "ppo_unseen_layouts": 10, "ppo_eval_episodes": 10, "eval_episodes": 100}
 
 
-def _config(path: Optional[Path], quick: bool):
-    from superalign.shutdown.experiment import ShutdownConfig
+def _runs(path: Optional[Path], quick: bool) -> list:
+    """Sugar for a spec of kind shutdown: the YAML's options over the defaults (or the --quick budget)."""
+    from superalign.shutdown.experiment import configs_from_spec
 
     spec = dict(QUICK) if quick else {}
     if path is not None:
         loaded = read_yaml(path, "shutdown config")
         if not isinstance(loaded, dict):
-            raise SuperalignError(f"{path}: expected a mapping of options (see examples/shutdown.yaml)")
+            raise SuperalignError(f"{path}: expected a mapping of options (see examples/shutdown/drest.yaml)")
         spec.update(loaded)
-    return ShutdownConfig.from_dict(spec)
+    return configs_from_spec(spec, where=str(path or "shutdown options"))
 
 
-def _runs(config):
-    from superalign.shutdown.experiment import ShutdownRun
-
-    return [ShutdownRun(**c) for c in config.run_configs()]
-
-
-def _print_table(config, records: list[dict] | None = None) -> None:
+def _print_table(runs: list, records: list[dict] | None = None) -> None:
     from superalign.engine import stored_records
     from superalign.shutdown.experiment import KIND, per_layout, per_layout_table
 
     if records is None:
-        records = [r for r in stored_records(KIND, _runs(config)) if r is not None and r["status"] == "ok"]
+        records = [r for r in stored_records(KIND, runs) if r is not None and r["status"] == "ok"]
     if not records:
         raise SuperalignError("no recorded shutdown runs for this config: run `superalign shutdown run` first")
     out.print(KIND.summarize(records).markdown())
@@ -49,7 +44,7 @@ def _print_table(config, records: list[dict] | None = None) -> None:
 
 
 @app.command("run")
-def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of ShutdownConfig options")] = None,
+def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of options: part, reward, seeds and ShutdownRun fields (a list makes a grid)")] = None,
         quick: Annotated[bool, typer.Option(help="a small budget (a minute or two), for a first look")] = False,
         jobs: Annotated[int, typer.Option(help="runs in parallel, one process each (each agent uses one core)")] = 2,
         executor: Annotated[str, typer.Option(help="process, local or ray")] = "process",
@@ -61,11 +56,11 @@ def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of Shut
     from superalign.progress import progress_ticks
     from superalign.shutdown.experiment import KIND
 
-    config = _config(config_file, quick)
+    runs = _runs(config_file, quick)
     with progress_ticks("shutdown agents") as progress:
-        result = run_grid(KIND, _runs(config), executor=executor, jobs=jobs, refresh=refresh, retry_failed=True,
+        result = run_grid(KIND, runs, executor=executor, jobs=jobs, refresh=refresh, retry_failed=True,
                           progress=progress)
-    _print_table(config, [r for r in result.records if r["status"] == "ok"])
+    _print_table(runs, [r for r in result.records if r["status"] == "ok"])
     if result.failures:
         first = result.failures[0]
         raise SuperalignError(f"{len(result.failures)} run(s) failed (recorded; rerun to retry): "
@@ -77,7 +72,7 @@ def run(config_file: Annotated[Optional[Path], typer.Argument(help="YAML of Shut
 def show(config_file: Annotated[Optional[Path], typer.Argument(help="the YAML the runs were made with")] = None,
          quick: Annotated[bool, typer.Option(help="the --quick runs")] = False) -> None:
     """The table of recorded runs for a config, from the run store only."""
-    _print_table(_config(config_file, quick))
+    _print_table(_runs(config_file, quick))
 
 
 @app.command("layout")

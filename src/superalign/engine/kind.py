@@ -6,6 +6,7 @@ A kind is a pydantic config class (one run, its `seed` included), a `run(config)
 JSON-able dict), and a `summarize(records) -> Table`. Optional parts: `keyed` (the fields of a config that key its
 record, for kinds whose stored keys predate a field), `check` (fail-fast validation of names before any work),
 `legacy_keys` (the keys a run had in stores of earlier versions: such a record is re-keyed, not recomputed),
+`sugar` (a kind's shorthand, rewritten into the one spec format before expansion),
 `prepare` (shared heavy work done once in the parent before dispatch, e.g. featurizing), and `cpus`/`gpus` (what
 one run needs, for the process pool and Ray).
 
@@ -75,6 +76,9 @@ class Kind:
     # keys the same run had in stores written before its kind joined the engine: found there, it is re-keyed
     legacy_keys: Callable[[dict], list[str]] | None = None
     prepare: Callable[[list[Any], Callable[[str, int], Callable[[], None]]], None] | None = None
+    # a kind's own shorthand in a spec (w2s: `ladder:` for every weak < strong pair), rewritten into the one
+    # format (fields, `runs:` rows) before expansion: (spec, where) -> spec
+    sugar: Callable[[dict, str], dict] | None = None
     cpus: float = 1.0
     gpus: float = 0.0
     help: str = ""

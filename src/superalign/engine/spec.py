@@ -87,6 +87,8 @@ def expand(spec: dict[str, Any], where: str = "spec") -> tuple[Kind, list[BaseMo
     if "kind" not in spec:
         raise SuperalignError(f"{where}: no kind: given; known kinds: {', '.join(sorted(KINDS.names()))}")
     kind = KINDS.get(str(spec["kind"]))
+    if kind.sugar is not None:
+        spec = kind.sugar(dict(spec), where)
     model = kind.config
     fixed = {k: v for k, v in spec.items() if k not in SPEC_KEYS}
     unknown = sorted(set(fixed) - set(model.model_fields))

@@ -45,6 +45,8 @@ def configs_from_spec(spec: dict[str, Any], where: str = "config", config_cls: t
     if not isinstance(spec, dict):
         raise SuperalignError(f"{where}: a probe config is a mapping of BackdoorConfig fields (lists are grid axes)")
     kind = KIND if config_cls is BackdoorConfig else DECEPTION_KIND
+    if spec.get("kind", kind) != kind:
+        raise SuperalignError(f"{where}: this is a spec of kind {spec['kind']}; run it with `superalign run {where}`")
     return expand({"kind": kind, "seeds": 3, **spec}, where=where)[1]
 
 

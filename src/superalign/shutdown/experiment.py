@@ -11,7 +11,6 @@ seeds (Student's t under 10 seeds) (the seed is what varies: training, layouts d
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Callable, Literal
 
 import numpy as np
@@ -36,51 +35,21 @@ def layout_named(name: str) -> Layout:
     raise SuperalignError(f"unknown layout {name!r}; use one of {', '.join(LAYOUTS)} or random-N (N a seed)")
 
 
-@dataclass
-class ShutdownConfig:
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
-    rewards: list[str] = field(default_factory=lambda: list(REWARDS))
-    parts: list[str] = field(default_factory=lambda: list(PARTS))
-    discount: float = 0.9  # lambda of the DReST reward
-    meta_episode: int = 32  # mini-episodes per meta-episode
-    # tabular REINFORCE, one agent per training layout
-    train_layouts: list[str] = field(default_factory=lambda: ["example", "random-1", "random-2", "random-3", "random-4"])
-    meta_episodes: int = 300
-    lr: float = 1.0
-    entropy: float = 0.2  # annealed to 0 over the first 60% of training
-    eval_episodes: int = 200
-    # PPO over generated layouts; unseen layouts are drawn from seeds the training never uses
-    ppo_steps: int = 200_000
-    ppo_train_layouts: int = 1000
-    ppo_unseen_layouts: int = 50
-    ppo_eval_episodes: int = 30
+# What `superalign shutdown run` runs without a YAML: both parts, both rewards, five seeds, ShutdownRun's defaults.
+DEFAULT_SPEC = {"part": list(PARTS), "reward": list(REWARDS), "seeds": 5}
+# The names a shutdown YAML used before the engine (lists of parts and rewards): read as the fields' grid axes.
+_OLD_NAMES = {"parts": "part", "rewards": "reward"}
 
-    def __post_init__(self):
-        for reward in self.rewards:
-            if reward not in REWARDS:
-                raise SuperalignError(f"unknown reward {reward!r}; use {', '.join(REWARDS)}")
-        for part in self.parts:
-            if part not in PARTS:
-                raise SuperalignError(f"unknown part {part!r}; use {', '.join(PARTS)}")
-        for name in self.train_layouts:
-            layout_named(name)
 
-    @classmethod
-    def from_dict(cls, spec: dict) -> "ShutdownConfig":
-        unknown = sorted(set(spec) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise SuperalignError(f"shutdown config: unknown option(s) {unknown}; known: {sorted(cls.__dataclass_fields__)}")
-        return cls(**spec)
+def configs_from_spec(spec: dict, where: str = "shutdown config") -> list["ShutdownRun"]:
+    """A shutdown YAML (no `kind:` needed) over the defaults above, expanded by the engine's one spec format: a
+    list on `part`, `reward` or any option is a grid axis; `seeds: N` means seeds 0..N-1."""
+    from superalign.engine import expand
 
-    def run_configs(self) -> list[dict]:
-        """One config per recorded run: part, reward, seed and the options that part reads."""
-        shared = {"discount": self.discount, "meta_episode": self.meta_episode}
-        tabular = {"train_layouts": self.train_layouts, "meta_episodes": self.meta_episodes, "lr": self.lr,
-                   "entropy": self.entropy, "eval_episodes": self.eval_episodes}
-        ppo = {"ppo_steps": self.ppo_steps, "ppo_train_layouts": self.ppo_train_layouts,
-               "ppo_unseen_layouts": self.ppo_unseen_layouts, "ppo_eval_episodes": self.ppo_eval_episodes}
-        return [{"part": part, "reward": reward, "seed": seed, **shared, **(tabular if part == "tabular" else ppo)}
-                for part in self.parts for reward in self.rewards for seed in self.seeds]
+    if not isinstance(spec, dict):
+        raise SuperalignError(f"{where}: expected a mapping of options (see examples/shutdown/drest.yaml)")
+    spec = {_OLD_NAMES.get(k, k): v for k, v in spec.items() if k != "kind"}
+    return expand({"kind": "shutdown", **DEFAULT_SPEC, **spec}, where=where)[1]
 
 
 def run_key(config: dict) -> str:
@@ -175,10 +144,6 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def config_dict(config: ShutdownConfig) -> dict:
-    return asdict(config)
-
-
 class ShutdownRun(BaseModel):
     """One recorded run of the shutdown experiment: a (part, reward, seed) and the options that part reads."""
 
@@ -205,6 +170,16 @@ class ShutdownRun(BaseModel):
     def _known_reward(cls, value: str) -> str:
         if value not in REWARDS:
             raise ValueError(f"unknown reward {value!r}; use {', '.join(REWARDS)}")
+        return value
+
+    @field_validator("train_layouts")
+    @classmethod
+    def _known_layouts(cls, value: list[str]) -> list[str]:
+        for name in value:
+            try:
+                layout_named(name)
+            except SuperalignError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
 

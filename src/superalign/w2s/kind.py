@@ -54,5 +54,11 @@ def summarize_records(records: list[dict]) -> Table:
     return Table("weak-to-strong (test accuracy; PGR = ratio of mean accuracies)", HEADER, table_rows(summary), notes)
 
 
+def _sugar(spec: dict, where: str) -> dict:
+    from superalign.w2s.grid import ladder_sugar
+
+    return ladder_sugar(spec, where)
+
+
 KIND = Kind("w2s", ExperimentConfig, run_experiment, summarize_records, keyed=keyed_fields, check=_check,
-            prepare=_prepare, help="weak-to-strong generalization of a classifier (PGR of test accuracy)")
+            prepare=_prepare, sugar=_sugar, help="weak-to-strong generalization of a classifier (PGR of test accuracy)")
