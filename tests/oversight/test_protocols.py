@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import sqlite3
 
 import pytest
 
@@ -252,3 +253,24 @@ def test_the_request_cache_keys_on_the_sample_index(tmp_path):
     texts = [asyncio.run(client.chat(messages, temperature=0.7, sample=i)).text for i in (1, 2, 1)]
     assert texts == ["draw 1", "draw 2", "draw 1"] and seen == [1, 2]  # the third is a cache hit
     assert asyncio.run(client.chat(messages, temperature=0.7)).text == "draw None"  # a single request: no seed
+
+
+def test_a_record_under_the_old_oversight_key_is_adopted_not_recomputed(runs_dir):
+    """run_protocol keyed its records 'oversight-<hash>' before the engine; now it uses the engine's one format."""
+    calls = []
+
+    def judge(messages):
+        calls.append(1)
+        return "Answer: A\nConfidence: 0.9"
+
+    first = run_protocol("direct", [ITEM], {"judge": ChatClient(MockChat(judge))}, Settings(), item_set="unit")
+    assert not first["config_hash"].startswith("oversight-")
+    from superalign.io import stable_hash
+
+    old_key = "oversight-" + stable_hash(first["config"], length=16)  # as an earlier version keyed it
+    with sqlite3.connect(RunStore().path) as conn:
+        conn.execute("UPDATE runs SET config_hash = ? WHERE config_hash = ?", (old_key, first["config_hash"]))
+    n = len(calls)
+    again = run_protocol("direct", [ITEM], {"judge": ChatClient(MockChat(judge))}, Settings(), item_set="unit")
+    assert len(calls) == n and again["legacy_key"].startswith("oversight-")
+    assert again["config_hash"] == first["config_hash"]

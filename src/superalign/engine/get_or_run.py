@@ -1,7 +1,7 @@
 """Run it unless the store has it: the one place that decides whether a stored run counts as done.
 
-Every command (run, sweep, eval, oversight) goes through `get_or_run` (or, for executors that compute in
-other processes, through `needs_run` and `failed_result`). A failed run is recorded with its error and
+The grid runner decides with `needs_run` (its executors compute in other processes); `get_or_run` serves code that
+computes in process with objects a config cannot name (oversight's `run_protocol` with its chat clients). A failed run is recorded with its error and
 is not retried unless asked (`retry_failed`); it never looks like a finished run to a later command.
 """
 
@@ -43,10 +43,21 @@ def failed_result(exc: BaseException) -> dict[str, Any]:
     return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
 
 
+def adopt_legacy(store: RunStore, key: str, old_keys: list[str]) -> dict[str, Any] | None:
+    """A finished record of this run under a key of an earlier version, copied under `key` (once), or None."""
+    for old in old_keys:
+        if (record := store.get(old)) is not None and record.get("status") == "ok":
+            record = {**record, "config_hash": key, "legacy_key": old}
+            store.put(record)
+            return record
+    return None
+
+
 def get_or_run(store: RunStore, kind: str, config: dict[str, Any], key: str, compute: Callable[[], dict[str, Any]],
-               refresh: bool = False, retry_failed: bool = False) -> Outcome:
-    """The stored record for `key`, or `compute()` recorded under it (a raised exception is recorded as failed)."""
-    stored = None if refresh else store.get(key)
+               refresh: bool = False, retry_failed: bool = False, legacy_keys: list[str] = ()) -> Outcome:
+    """The stored record for `key` (or for one of its `legacy_keys`, re-keyed), or `compute()` recorded under it
+    (a raised exception is recorded as failed)."""
+    stored = None if refresh else (store.get(key) or adopt_legacy(store, key, list(legacy_keys)))
     if not needs_run(stored, refresh, retry_failed):
         return Outcome(stored, cached=True)
     try:

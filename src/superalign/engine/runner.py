@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from superalign.engine.executors import check_executor, run_with
 from superalign.engine.kind import Kind
 from superalign.engine.spec import config_key
-from superalign.engine.get_or_run import Outcome, needs_run
+from superalign.engine.get_or_run import Outcome, adopt_legacy, needs_run
 from superalign.engine.record import make_record
 from superalign.engine.store import RunStore
 
@@ -47,13 +47,8 @@ def _keys_and_statuses(kind: Kind, configs: list[BaseModel], store: RunStore) ->
     statuses = store.statuses()
     if kind.legacy_keys is not None:
         for config, key in zip(configs, keys):
-            if key in statuses:
-                continue
-            for old in kind.legacy_keys(config.model_dump(mode="json")):
-                if (record := store.get(old)) is not None and record.get("status") == "ok":
-                    store.put({**record, "config_hash": key, "legacy_key": old})
-                    statuses[key] = "ok"
-                    break
+            if key not in statuses and adopt_legacy(store, key, kind.legacy_keys(config.model_dump(mode="json"))):
+                statuses[key] = "ok"
     return keys, statuses
 
 

@@ -166,10 +166,12 @@ def run_protocol(protocol: str, items: list[OversightItem], clients: dict[str, C
     config = {"protocol": protocol, "items": item_set, "n_items": len(items), "seed": seed,
               "item_ids": [i.id for i in items], "settings": asdict(settings),
               "models": {role: c.backend.identity() for role, c in clients.items()}}
-    key = "oversight-" + stable_hash(config, length=16)
-
+    # the engine's one key format (a hash of the kind and the config); records keyed "oversight-<hash>" by earlier
+    # versions are adopted, not recomputed
+    key = stable_hash({"kind": "oversight", **config}, length=16)
     outcome = get_or_run(store or RunStore(), "oversight", config, key,
-                         lambda: protocol_result(protocol, items, clients, settings), refresh=refresh, retry_failed=True)
+                         lambda: protocol_result(protocol, items, clients, settings), refresh=refresh, retry_failed=True,
+                         legacy_keys=["oversight-" + stable_hash(config, length=16)])
     if not outcome.ok:
         raise SuperalignError(f"oversight run {protocol!r} failed: {outcome.error}")
     return outcome.record
