@@ -24,8 +24,8 @@ researcher: [scripted, grid-search]
 
 def test_the_example_spec_names_a_study_file_and_keys_by_its_content():
     kind, configs, _ = load_spec(EXAMPLES / "compare.yaml")
-    assert kind.name == "researcher" and len(configs) == 9
-    assert {c.researcher for c in configs} == {"scripted", "random-search", "grid-search"}
+    assert kind.name == "researcher" and len(configs) == 15
+    assert {c.researcher for c in configs} == {"scripted", "random-search", "grid-search", "defaults", "naive"}
     assert configs[0].study.held_out_seeds == [100, 101, 102, 103, 104]
 
 

@@ -170,5 +170,10 @@ def _table(records: list[dict[str, Any]]) -> Table:
                  SETTING + COLUMNS, [setting_cells(r) + strategy_cells(r) for r in summarize(records)])
 
 
-ALC = Kind(KIND, ALCConfig, run_alc, _table, keyed=lambda config: {"kind": KIND, **config},
+def _rounds(records: list[dict[str, Any]]) -> Table:
+    return Table.from_markdown("the loop's rounds (mean over seeds; attack success: the learner's error on the round's "
+                               "queries before its update)", rounds_markdown(records))
+
+
+ALC = Kind(KIND, ALCConfig, run_alc, _table, keyed=lambda config: {"kind": KIND, **config}, views={"rounds": _rounds},
            help="attacker-learner-critic loop against equal-budget random and uncertainty-sampled experts")

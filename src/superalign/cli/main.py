@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "results": ("superalign.cli.results_cmd", "results", "Summarise, and export, the recorded weak-to-strong runs."),
     "sweep": ("superalign.cli.sweep_cmd", "sweep", "Run what a sweep's grid lacks in the store (resumable)."),
     "report": ("superalign.cli.report_cmd", "report", "A static HTML report with figures, from the run store only."),
+    "docs": ("superalign.cli.docs_cmd", "app", "The docs' results tables, written from the run store and stamped."),
     "eval": ("superalign.cli.eval_cmd", "app", "Evaluation without labels: consistency, over-optimization, calibration."),
     "oversight": ("superalign.cli.oversight_cmd", "app", "Scalable oversight: debate, consultancy, critique, decomposition."),
     "alc": ("superalign.cli.alc_cmd", "app", "Attacker-learner-critic loop against equal-budget baselines."),

@@ -6,7 +6,8 @@ A kind is a pydantic config class (one run, its `seed` included), a `run(config)
 JSON-able dict), and a `summarize(records) -> Table`. Optional parts: `keyed` (the fields of a config that key its
 record, for kinds whose stored keys predate a field), `check` (fail-fast validation of names before any work),
 `legacy_keys` (the keys a run had in stores of earlier versions: such a record is re-keyed, not recomputed),
-`sugar` (a kind's shorthand, rewritten into the one spec format before expansion),
+`sugar` (a kind's shorthand, rewritten into the one spec format before expansion), `views` (other tables of the
+same records, by name),
 `prepare` (shared heavy work done once in the parent before dispatch, e.g. featurizing), and `cpus`/`gpus` (what
 one run needs, for the process pool and Ray).
 
@@ -32,6 +33,13 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_markdown(cls, title: str, text: str, notes: list[str] | None = None) -> "Table":
+        """A table a family already prints as Markdown (a header row, a rule, rows), as a `Table`."""
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip().startswith("|")]
+        cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+        return cls(title, cells[0], cells[2:], notes or [])
 
     def markdown(self) -> str:
         lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
@@ -79,6 +87,8 @@ class Kind:
     # a kind's own shorthand in a spec (w2s: `ladder:` for every weak < strong pair), rewritten into the one
     # format (fields, `runs:` rows) before expansion: (spec, where) -> spec
     sugar: Callable[[dict, str], dict] | None = None
+    # other tables of the same records, by name (a docs block asks for one with `view=NAME`)
+    views: dict[str, Callable[[list[dict]], Table]] = field(default_factory=dict)
     cpus: float = 1.0
     gpus: float = 0.0
     help: str = ""

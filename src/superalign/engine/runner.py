@@ -55,6 +55,9 @@ def _keys_and_statuses(kind: Kind, configs: list[BaseModel], store: RunStore) ->
 def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None, executor: str = "local",
              jobs: int = 1, address: str | None = None, retry_failed: bool = False, refresh: bool = False,
              progress: Progress | None = None) -> GridResult:
+    """Runs every config of `kind` the store lacks (all with `refresh`; failed ones with `retry_failed`) with the
+    executor (`local`, `process` with `jobs` workers, or `ray`, at `address` for a cluster), records each outcome
+    as it finishes, and returns every config's record in order."""
     store = store or RunStore()
     check_executor(executor, jobs)
     kind.check(configs)

@@ -41,11 +41,13 @@ def _overopt_table(records: list[dict]) -> Table:
         for proxy, p in r["result"]["proxies"].items():
             fit, log_fit = p["fit"], p["log_fit"]
             rows.append([*_setting(r["config"]), proxy, f"{p['test_accuracy']:.3f}", f"{p['gold_reward'][0]:.3f}",
-                         f"{p['gold_reward'][-1]:.3f} (n={r['result']['n'][-1]})", str(p["n_peak_measured"]),
+                         f"{p['gold_reward'][-1]:.3f} (n={r['result']['n'][-1]})", str(p["distinct_winners"][-1]),
+                         str(p["n_peak_measured"]),
                          f"{fit['alpha']:.3f}", f"{fit['beta']:.3f}", f"{fit['n_peak_fitted']:.3g}",
                          f"{log_fit['b']:.3f} ({log_fit['r2']:.2f})"])
     return Table("best-of-n over-optimization against a proxy (gold = the task's label)",
-                 [*SETTING, "proxy", "test acc", "gold n=1", "gold at largest n", "measured peak n", "alpha", "beta",
+                 [*SETTING, "proxy", "test acc", "gold n=1", "gold at largest n", "distinct winners at largest n",
+                  "measured peak n", "alpha", "beta",
                   "fitted peak n", "log fit b (R^2)"], rows)
 
 

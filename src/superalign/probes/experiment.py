@@ -226,7 +226,21 @@ def _deception_table(records: list[dict[str, Any]]) -> Table:
                  [f"⚑ fewer than {MIN_REGION} test examples where the weak supervisor does not know"])
 
 
+def _by_rate(records: list[dict[str, Any]]) -> Table:
+    return Table.from_markdown("attack success of the naive student by poison rate (mean over seeds; t interval)",
+                               ladder_markdown(summarize(records)))
+
+
+def _defenses_at(rate: float):
+    def view(records: list[dict[str, Any]]) -> Table:
+        return Table.from_markdown(f"every defense at poison rate {rate:g} (mean over seeds; t interval)",
+                                   defenses_markdown(summarize(records), rate))
+
+    return view
+
+
 BACKDOOR = Kind(KIND, BackdoorConfig, run_backdoor, _backdoor_table, keyed=_backdoor_keyed,
+                views={"by-rate": _by_rate, "defenses-0.1": _defenses_at(0.1)},
                 help="a backdoored weak supervisor: attack success in the student, and the defenses")
 DECEPTION = Kind(DECEPTION_KIND, DeceptionConfig, run_deception, _deception_table,
                  keyed=lambda config: {"kind": DECEPTION_KIND, **config},

@@ -209,6 +209,12 @@ def _table(records: list[dict]):
                  ["agent", "reward", "layouts", "seeds", "USEFULNESS", "NEUTRALITY", "P(long)"], body)
 
 
+def _layouts(records: list[dict]):
+    from superalign.engine.kind import Table
+
+    return Table.from_markdown("tabular REINFORCE by training layout (mean over seeds)", per_layout_table(per_layout(records)))
+
+
 KIND = Kind("shutdown", ShutdownRun, lambda config: run_one(keyed_run(config.model_dump(mode="json"))), _table,
-            keyed=keyed_run, legacy_keys=legacy_keys,
+            keyed=keyed_run, legacy_keys=legacy_keys, views={"layouts": _layouts},
             help="gridworld agents trained with DReST or the default reward: USEFULNESS, NEUTRALITY, P(long)")

@@ -1,0 +1,80 @@
+"""The docs site: it builds with `mkdocs build --strict` (a broken link or a missing page fails), every results
+table in it is a generated block with a stamp whose spec exists and validates, and the specs the docs name agree
+with the commands they stand for."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from superalign.engine import load_spec
+from superalign.report.docs import BLOCK, STAMP, blocks
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+# Pages whose tables were pasted by hand from earlier builds and are not generated yet, with what will generate
+# them; known-limits.md must list each. This list only shrinks.
+PENDING = {
+    "oversight.md": "issue 40 rebuilds the oversight tables as specs on hidden-passage reading comprehension",
+    "llm-ladder.md": "the language-model ladder table needs a spec with the LLM extra (about an hour of featurizing)",
+    "benchmarks.md": "`make bench` is to write this page from the benchmarks' own output",
+}
+NUMBER_CELL = re.compile(r"^\s*[-+−]?\d")  # a results table has cells that are numbers
+
+
+def _tables_outside_blocks(text: str) -> list[str]:
+    """The table rows of a page that are not inside a generated block."""
+    outside = BLOCK.sub("", text)
+    return [line for line in outside.splitlines() if line.startswith("|") and not line.startswith("|---")]
+
+
+def test_the_site_builds_strictly(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "pgr_of_means" in (tmp_path / "site" / "api" / "index.html").read_text()  # docstrings reached
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_every_results_table_is_generated_with_a_stamp(page):
+    text = (DOCS / page).read_text()
+    if page in PENDING:
+        assert page in (DOCS / "known-limits.md").read_text(), f"known-limits.md must say {page} is pending"
+        return
+    typed = [row for row in _tables_outside_blocks(text)
+             if any(NUMBER_CELL.match(cell) for cell in row.strip("|").split("|"))]
+    assert not typed, f"{page}: results rows typed by hand (make them a superalign:table block): {typed[:2]}"
+    for spec, view, body in blocks(DOCS / page):
+        kind, configs, _ = load_spec(ROOT / spec)  # the spec exists and validates
+        assert configs
+        assert view is None or view in kind.views, f"{page}: {spec}: no view {view}"
+        if "|" in body:
+            assert STAMP in body and "commit" in body, f"{page}: the table of {spec} has no stamp"
+        else:
+            assert "superalign docs tables --run" in body, f"{page}: the block of {spec} is empty; run `make results`"
+
+
+def test_the_default_spec_is_the_default_grid():
+    from superalign.w2s.grid import DEFAULT_METHODS, DEFAULT_SEEDS, default_configs
+
+    _, configs, _ = load_spec(ROOT / "examples" / "w2s" / "default.yaml")
+    assert sorted(c.config_hash() for c in configs) == sorted(
+        c.config_hash() for c in default_configs(DEFAULT_METHODS, DEFAULT_SEEDS))
+
+
+def test_a_block_is_filled_from_the_store_and_stamped(runs_dir, tmp_path):
+    from superalign.report.docs import fill_page
+
+    (tmp_path / "spec.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 2\n")
+    page = tmp_path / "page.md"
+    page.write_text("# A page\n\n<!-- superalign:table spec=spec.yaml -->\nold\n<!-- superalign:end -->\n\nAfter.\n")
+    (pending,) = fill_page(page, tmp_path)  # nothing in the store yet: says so and what makes it
+    assert pending.tabled == 0 and "superalign docs tables --run" in page.read_text()
+    (done,) = fill_page(page, tmp_path, run=True)
+    text = page.read_text()
+    assert done.computed == 2 and "| digits | pca:4 -> raw | naive |" in text and STAMP in text
+    assert text.startswith("# A page") and text.endswith("After.\n") and "old" not in text
+    (again,) = fill_page(page, tmp_path, run=True)  # from the store: nothing run twice
+    assert again.computed == 0 and again.tabled == 2
