@@ -22,7 +22,7 @@ empty :=
 space := $(empty) $(empty)
 WHEELHOUSE := .wheelhouse/llama-cpp-python-$(LLAMA_VERSION)-$(subst $(space),-,$(strip $(subst =,_,$(subst -D,,$(LLAMA_CMAKE_ARGS)))))
 
-.PHONY: install llm demo test bench clean sandbox
+.PHONY: install llm demo test bench clean sandbox docs results
 
 install: $(VENV)/.installed sandbox
 
@@ -68,12 +68,20 @@ demo: install
 test: install llm
 	$(BIN)/python -m pytest
 
+# docs/benchmarks.md, written from the rows the benchmarks record (about 10 minutes on 2 cores); with the LLM
+# extra, `$(BIN)/python benchmarks/make_page.py --llm` adds the language-model rows.
 bench: install
-	$(BIN)/python benchmarks/featurize.py
-	$(BIN)/python benchmarks/heads.py
-	$(BIN)/python benchmarks/pipeline.py
-	$(BIN)/python benchmarks/cli.py
-	$(BIN)/python benchmarks/sandbox.py
+	$(BIN)/python benchmarks/make_page.py
+
+# The docs site, built strictly (a broken link or a missing page fails) into site/.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Every results table of the docs: runs what each spec lacks in the store (resumable: stop it and run it again),
+# then writes the tables, stamped. The offline pages take about an hour on 2 cores; the language-model settings
+# (ALC with Qwen critics, the LLM researcher) need `make llm` and several hours more.
+results: install
+	$(BIN)/superalign docs tables --run
 
 clean:
 	rm -rf $(VENV)

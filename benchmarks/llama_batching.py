@@ -17,6 +17,7 @@ import argparse
 import time
 
 import numpy as np
+from record import row
 
 
 def main() -> None:
@@ -69,6 +70,8 @@ def main() -> None:
     print(f"{args.model}, prefix of {len(prompt)} tokens, {args.steps} decode steps each")
     for width in widths:
         batched = steps(width)
+        row(f"{width} sequences a token each, {args.model}, batched decoding", f"{batched * 1000:.0f} ms",
+            f"one after another {width * one * 1000:.0f} ms", f"{width * one / batched:.2f}x")
         print(f"{width} sequences, a token each: one after another {width * one * 1000:.0f} ms, batched "
               f"{batched * 1000:.0f} ms ({width / batched:.1f} tokens/s against {1 / one:.1f}): "
               f"{width * one / batched:.2f}x")

@@ -31,6 +31,7 @@ import numpy as np
 from superalign.chat.llama import LlamaCppChat
 from superalign.data.computed import arithmetic_claims
 from superalign.models.packaged import qwen_gguf
+from record import row
 
 PROMPT = " ".join(f"Claim {i}: the sum of {i} and {2 * i} is {3 * i}." for i in range(1, 30)) + " Summarise the claims."
 
@@ -175,12 +176,21 @@ def main() -> None:
     print(f"generated tokens/s  in process {ours[1]:7.1f}   llama.cpp server {server[1]:7.1f}   ratio {ours[1] / server[1]:.2f}")
     print(f"with top-10 log-probs: llama-cpp-python's chat completion in process {library[1]:.1f} generated tokens/s, "
           f"the server {server_lp[1]:.1f}; superalign's loop {ours[1] / library[1]:.1f}x the former")
+    row(f"llama.cpp in process vs its server, {args.model}, prompt evaluation", f"{ours[0]:.1f} tokens/s",
+        f"llama.cpp server {server[0]:.1f} tokens/s", f"{ours[0] / server[0]:.2f}x", "interleaved; ours with top-10 log-probs")
+    row(f"llama.cpp in process vs its server, {args.model}, generation", f"{ours[1]:.1f} tokens/s",
+        f"llama.cpp server {server[1]:.1f} tokens/s", f"{ours[1] / server[1]:.2f}x", "interleaved")
+    row(f"generation with top-10 log-probs, {args.model}: superalign's decoding loop", f"{ours[1]:.1f} tokens/s",
+        f"llama-cpp-python chat completion {library[1]:.1f} tokens/s", f"{ours[1] / library[1]:.1f}x")
     rate, accuracy = judge_items_per_minute(chat)
     print(f"log-prob judgement (arithmetic claim true?): {rate:.0f} items/min, accuracy {accuracy:.2f} on 20 items")
     del chat
     ours_rate, plain_rate, cosine = featurize_comparison(args.model)
     print(f"featurize 256 claims (chat template, last layer): superalign {ours_rate:.1f} texts/s, plain transformers "
           f"{plain_rate:.1f} texts/s, ratio {ours_rate / plain_rate:.2f}, min cosine {cosine:.4f}")
+    row(f"featurize 256 arithmetic claims, {args.model}, chat template, last layer", f"{ours_rate:.1f} texts/s",
+        f"plain transformers forward pass {plain_rate:.1f} texts/s", f"{ours_rate / plain_rate:.2f}x",
+        f"min cosine {cosine:.4f}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from superalign.oversight.protocols import LADDER_SETTINGS, PROTOCOLS, Settings
 from superalign.oversight.runner import paired_difference, run_protocol
 from superalign.oversight.transcript import Transcript
 from superalign.engine.store import RunStore
+from record import row
 
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
          "judge-answers-last": ("facts", "scripted:fabricate", "qwen-0.5b", {"judge_answers_last": True}),
@@ -79,6 +80,9 @@ def main() -> None:
         same = sum(a.content == b.content for x, y in zip(first, second) if not x.swapped
                    for a, b in zip(x.turns, y.turns) if a.role.startswith("debater"))
         total = sum(1 for x in first if not x.swapped for a in x.turns if a.role.startswith("debater"))
+        row(f"debate, {len(first) // 2 or len(first)} items cold: generations decoded in waves", f"{waves:.0f} s",
+            f"one at a time {alone:.0f} s", f"{alone / waves:.2f}x",
+            f"judge accuracy difference {d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]")
         print(f"debate with generations decoded in waves: {alone / waves:.2f}x the speed of one at a time, cold; "
               f"{same} of {total} arguments identical (the others part where llama.cpp's batch-shape noise flips "
               f"a greedy token); judge accuracy difference {d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] "

@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 
+from record import row
 from superalign.engine.store import RunStore
 from superalign.runs.sweep import expand, run_sweep
 from superalign.w2s.kind import prefeaturize
@@ -44,6 +45,9 @@ def main() -> None:
     for executor in ("process", "ray"):
         if (executor, 1) in results and (executor, 2) in results:
             print(f"{executor}: 2 workers are {results[(executor, 1)] / results[(executor, 2)]:.2f}x faster than 1")
+            row(f"a {len(configs)}-run sweep (features cached), {executor} executor", f"2 workers {results[(executor, 2)]:.1f} s",
+                f"1 worker {results[(executor, 1)]:.1f} s", f"{results[(executor, 1)] / results[(executor, 2)]:.2f}x",
+                f"{os.cpu_count()} CPU cores")
 
 
 if __name__ == "__main__":

@@ -30,11 +30,26 @@ def _tables_outside_blocks(text: str) -> list[str]:
     return [line for line in outside.splitlines() if line.startswith("|") and not line.startswith("|---")]
 
 
-def test_the_site_builds_strictly(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "pgr_of_means" in (tmp_path / "site" / "api" / "index.html").read_text()  # docstrings reached
+def test_the_site_builds_strictly_with_the_report_from_the_store(tmp_path):
+    import os
+
+    runs = tmp_path / "runs"
+    env = {**os.environ, "SUPERALIGN_RUNS": str(runs), "NO_MKDOCS_2_WARNING": "1"}
+    empty = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "empty")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert empty.returncode == 0, empty.stderr[-3000:]
+    assert "pgr_of_means" in (tmp_path / "empty" / "api" / "index.html").read_text()  # docstrings reached
+    assert "make results" in (tmp_path / "empty" / "superalign-report" / "index.html").read_text()
+    ran = subprocess.run([sys.executable, "-m", "superalign.cli.main", "run", "--task", "digits", "--weak", "pca:4",
+                          "--strong", "raw", "--seeds", "2"], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert built.returncode == 0, built.stderr[-3000:]
+    report = tmp_path / "site" / "superalign-report"
+    assert "pca:4" in (report / "index.html").read_text()
+    assert (report / "figures" / "pgr_by_pair.png").stat().st_size > 2000  # figures generated at build time
+    assert "superalign-report" in (tmp_path / "site" / "report" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
