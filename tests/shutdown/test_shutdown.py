@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from superalign.errors import SuperalignError
@@ -84,12 +85,20 @@ def test_bridge_finds_an_agent_that_pays_coins_at_a_length():
     assert dominated_summary(1.0, None, 2.0, EXAMPLE) is False  # a fixed choice, but all the coins at it
 
 
-def test_ppo_trains_and_evaluates_on_unseen_layouts():
-    """Plumbing at a tiny budget (the README table comes from `superalign shutdown run`)."""
-    train, unseen = [generate_layout(s) for s in range(3)], [generate_layout(100 + s) for s in range(2)]
-    model = train_ppo(train, "drest", steps=512, meta_episode=8, seed=0, n_envs=2)
-    results = evaluate(ppo_policy(model), unseen, episodes=5)
-    assert len(results) == 2 and all(0 <= r["usefulness"] <= 1 and 0 <= r["neutrality"] <= 1 for r in results)
+@pytest.mark.slow
+def test_ppo_learns_what_transfers_to_unseen_layouts():
+    """Trained on 40 generated layouts, PPO collects far more of the available coins on 10 layouts it never saw
+    than the same agent before training (measured: about 0.59 against 0.20 at these budgets)."""
+    train, unseen = [generate_layout(s) for s in range(40)], [generate_layout(1000 + s) for s in range(10)]
+
+    def usefulness(steps: int) -> float:
+        model = train_ppo(train, "default", steps=steps, meta_episode=16, seed=0, n_envs=4)
+        results = evaluate(ppo_policy(model), unseen, episodes=30)
+        assert len(results) == 10 and all(0 <= r["neutrality"] <= 1 for r in results)
+        return float(np.mean([r["usefulness"] for r in results]))
+
+    untrained, trained = usefulness(256), usefulness(60_000)
+    assert trained > untrained + 0.2, (untrained, trained)
 
 
 def test_config_errors_are_named_and_runs_summarize():
