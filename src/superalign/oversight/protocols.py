@@ -18,7 +18,8 @@ from typing import Awaitable, Callable
 from superalign.chat.client import ChatClient
 from superalign.errors import SuperalignError
 from superalign.oversight.items import OversightItem
-from superalign.oversight.transcript import Transcript, Turn, parse_verdict, verify_quotes
+from superalign.oversight.transcript import (Transcript, Turn, parse_verdict, source_claims_outside_quotes,
+                                             verify_quotes)
 from superalign.registry import Registry
 
 JUDGE_TOKENS = 24
@@ -81,6 +82,7 @@ class Evidence:
     body: str
     turns: list[Turn] = field(default_factory=list)
     quotes_by_role: dict[str, list[int]] = field(default_factory=dict)  # role -> [verified, unverified]
+    source_claims: int = 0  # claims about what the source says made outside a quote: not checked
     assigned: int | None = None  # consultancy: the item's answer (original order) the consultant argued for
 
 
@@ -135,6 +137,7 @@ async def judge(item: OversightItem, evidence: Evidence, swap: bool, judge_clien
                             assigned=None if evidence.assigned is None else (1 - evidence.assigned if swap else evidence.assigned))
     transcript.quotes_verified = sum(v for v, _ in evidence.quotes_by_role.values())
     transcript.quotes_unverified = sum(u for _, u in evidence.quotes_by_role.values())
+    transcript.source_claims_unquoted = evidence.source_claims
     messages = judge_messages(item, evidence, swap, settings.judge_source_share, settings.judge_mode,
                               settings.judge_answers_last)
     if settings.judge_mode != "generate":
@@ -205,6 +208,7 @@ def _checked(argument: str, item: OversightItem, evidence: Evidence, settings: S
     counts = evidence.quotes_by_role.setdefault(role, [0, 0])
     counts[0] += verified
     counts[1] += unverified
+    evidence.source_claims += source_claims_outside_quotes(marked)
     return marked
 
 

@@ -113,7 +113,8 @@ def metrics(transcripts: list[Transcript]) -> dict[str, Any]:
            "chose_first_position": float(np.mean([t.verdict == 0 for t in parsed])) if parsed else float("nan"),
            "quotes_verified": sum(t.quotes_verified for t in transcripts),
            "quotes_unverified": sum(t.quotes_unverified for t in transcripts),
-           "quotes_by_role": _quotes_by_role(transcripts)}
+           "quotes_by_role": _quotes_by_role(transcripts),
+           "source_claims_unquoted": sum(t.source_claims_unquoted for t in transcripts)}
     assigned = [t for t in transcripts if t.assigned is not None]
     if assigned:  # consultancy: how often the judge is right, by the side the consultant was given
         for name, is_correct in (("assigned_correct", True), ("assigned_incorrect", False)):
