@@ -326,3 +326,29 @@ def test_a_debate_records_claims_about_the_source_made_outside_quotes(runs_dir):
     record = run_protocol("debate", [ITEM], clients, Settings(rounds=1), item_set="unit")
     metrics = record["result"]["metrics"]
     assert metrics["source_claims_unquoted"] >= 2 and metrics["quotes_verified"] >= 2
+
+
+def test_counterbalanced_debates_swap_who_speaks_first_and_report_the_order_effect(runs_dir):
+    """A judge that believes whoever spoke first is right exactly when the correct side opened: with both speaker
+    orders the order effect is +1 and the accuracy is 0.5, where one order alone would have hidden it."""
+    def debater(messages):
+        prompt = messages[-1]["content"]
+        return "I am right." if "said:" not in prompt else "No, I am right."
+
+    def judge(messages):
+        opener = messages[-1]["content"].split("Round 1.\n")[1].split(":")[0]  # 'Debater for "sport"'
+        shown = re.findall(r"^([AB]): (.*)$", messages[-1]["content"], re.MULTILINE)
+        letter = next(letter for letter, answer in shown if f'"{answer}"' in opener)
+        return f"Answer: {letter}\nConfidence: 0.9"
+
+    clients = {"debater_a": ChatClient(MockChat(debater)), "debater_b": ChatClient(MockChat(debater)),
+               "judge": ChatClient(MockChat(judge))}
+    one = run_protocol("debate", [ITEM], clients, Settings(rounds=1), item_set="unit")
+    assert one["result"]["metrics"]["accuracy"] == 1.0 and "order_effect" not in one["result"]["metrics"]
+    both = run_protocol("debate", [ITEM], clients, Settings(rounds=1, speaker_orders=2), item_set="unit")
+    metrics = both["result"]["metrics"]
+    assert metrics["transcripts"] == 4 and metrics["accuracy"] == 0.5
+    assert metrics["order_effect"]["correct_first"] == 1.0 and metrics["order_effect"]["correct_second"] == 0.0
+    openers = {t["first_speaker"] for t in both["result"]["transcripts"]}
+    assert openers == {0, 1}
+    assert "speaker_orders" not in one["config"]["settings"]  # earlier runs keep their keys

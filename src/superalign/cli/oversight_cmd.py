@@ -41,6 +41,8 @@ def run(
     judge_source_share: Annotated[float, typer.Option(help="share of the source's sentences the judge also reads")] = 0.0,
     judge_answers_last: Annotated[bool, typer.Option(help="list the answers after the evidence (both orders then "
                                                           "share the transcript's KV cache: faster)")] = False,
+    speaker_orders: Annotated[int, typer.Option(help="2: each debate also with the other debater first (counterbalanced; "
+                                                     "the order effect is reported)")] = 1,
     seed: Annotated[int, typer.Option(help="item sampling seed")] = 0,
     refresh: Annotated[bool, typer.Option(help="recompute even if recorded")] = False,
 ) -> None:
@@ -57,7 +59,8 @@ def run(
             "judge": judge, "debater": debater, "rounds": rounds, "simultaneous": simultaneous,
             "best_of_n": best_of_n, "judge_sees_source": judge_sees_source, "judge_mode": judge_mode,
             "verify_quotes": verify_quotes, "unverified_quotes": unverified_quotes,
-            "judge_source_share": judge_source_share, "judge_answers_last": judge_answers_last}
+            "judge_source_share": judge_source_share, "judge_answers_last": judge_answers_last,
+            "speaker_orders": speaker_orders}
     _, configs = expand(spec, where="oversight run")
     result = run_grid(KIND, configs, refresh=refresh, retry_failed=True)
     if result.failures:

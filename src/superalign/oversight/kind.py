@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from superalign.engine.kind import Kind, Table
 from superalign.oversight.protocols import PROTOCOLS, Settings, clients_for
@@ -50,6 +50,8 @@ class OversightRun(BaseModel):
     unverified_quotes: str = _DEFAULTS.unverified_quotes
     judge_source_share: float = _DEFAULTS.judge_source_share
     judge_answers_last: bool = _DEFAULTS.judge_answers_last
+    speaker_orders: int = Field(_DEFAULTS.speaker_orders, ge=1, le=2,
+                                description="2: every debate in both speaker orders (counterbalanced)")
 
     @field_validator("protocol")
     @classmethod
@@ -66,8 +68,10 @@ class OversightRun(BaseModel):
 
 
 def _keyed(config: dict) -> dict:
-    """The label and reference name a row of a table; they do not change what is computed."""
-    return {k: v for k, v in config.items() if k not in ("label", "reference")}
+    """The label and reference name a row of a table; they do not change what is computed. A setting added later
+    is left out at its default, so rows recorded before it existed keep their keys."""
+    return {k: v for k, v in config.items() if k not in ("label", "reference")
+            and not (k == "speaker_orders" and v == _DEFAULTS.speaker_orders)}
 
 
 def run_oversight(config: OversightRun) -> dict[str, Any]:
@@ -87,6 +91,14 @@ def _fmt(value: float | None, sign: bool = False) -> str:
     if value is None or value != value:
         return "-"
     return f"{value:+.3f}" if sign else f"{value:.3f}"
+
+
+def _order(metrics: dict) -> str:
+    order = metrics.get("order_effect")
+    if not order:
+        return "-"
+    return (f"{order['difference']:+.3f} [{order['difference_lo']:+.3f}, {order['difference_hi']:+.3f}] "
+            f"({order['items']} items)")
 
 
 def summarize_records(records: list[dict]) -> Table:
@@ -116,7 +128,7 @@ def summarize_records(records: list[dict]) -> Table:
             rows.append([f"{items} x{n}" + (f" (seed {seed})" if seed else ""), f"{judge} / {debater}", name,
                          f"{_fmt(signal['accuracy'])} [{_fmt(signal['accuracy_lo'])}, {_fmt(signal['accuracy_hi'])}]",
                          _fmt(signal.get("auroc")), _fmt(signal.get("bias"), sign=True), versus,
-                         f"{m['quotes_verified']} / {m['quotes_unverified']}",
+                         f"{m['quotes_verified']} / {m['quotes_unverified']}", _order(m),
                          "-" if "logprob" in m else _fmt(m["coverage"]),  # a log-prob signal parses nothing
                          f"{r['result']['seconds']:.0f}"])
     if legacy:
@@ -125,7 +137,8 @@ def summarize_records(records: list[dict]) -> Table:
     notes.append("accuracy: the order-averaged log-prob signal where the judge gives one, else parsed verdicts "
                  "(unparseable ones count as wrong); intervals: bootstrap over items; differences paired by item")
     return Table("oversight: judge accuracy by protocol", ["items", "judge / strong", "row", "accuracy [95% CI]",
-                 "AUROC", "position bias", "difference [95% CI]", "quotes verified / not", "verdicts parsed",
+                 "AUROC", "position bias", "difference [95% CI]", "quotes verified / not",
+                 "speaker order: correct first - second [95% CI]", "verdicts parsed",
                  "seconds"],
                  rows, notes)
 

@@ -55,6 +55,9 @@ class Settings:
     # One debater's own best-of-N where the two differ (a persuasion tournament's configurations); None: best_of_n.
     best_of_n_a: int | None = None
     best_of_n_b: int | None = None
+    # 2: every debate also runs with the other debater speaking first (counterbalanced), and the order effect is
+    # reported; 1: the debater for the first answer always opens (as in earlier versions)
+    speaker_orders: int = 1
 
     def debater_best_of_n(self) -> tuple[int, int]:
         """Each debater's best-of-N: its own where set, else the debate's."""
@@ -84,6 +87,7 @@ class Evidence:
     quotes_by_role: dict[str, list[int]] = field(default_factory=dict)  # role -> [verified, unverified]
     source_claims: int = 0  # claims about what the source says made outside a quote: not checked
     assigned: int | None = None  # consultancy: the item's answer (original order) the consultant argued for
+    first_speaker: int | None = None  # debate: the answer (original order) whose debater spoke first
 
 
 def _shown(item: OversightItem, swap: bool) -> tuple[tuple[str, str], int]:
@@ -134,7 +138,8 @@ async def judge(item: OversightItem, evidence: Evidence, swap: bool, judge_clien
     answers, correct = _shown(item, swap)
     transcript = Transcript(protocol=protocol, item_id=item.id, swapped=swap, answers_shown=answers,
                             correct_shown=correct, turns=list(evidence.turns), quotes_by_role=evidence.quotes_by_role,
-                            assigned=None if evidence.assigned is None else (1 - evidence.assigned if swap else evidence.assigned))
+                            assigned=None if evidence.assigned is None else (1 - evidence.assigned if swap else evidence.assigned),
+                            first_speaker=evidence.first_speaker)
     transcript.quotes_verified = sum(v for v, _ in evidence.quotes_by_role.values())
     transcript.quotes_unverified = sum(u for _, u in evidence.quotes_by_role.values())
     transcript.source_claims_unquoted = evidence.source_claims
@@ -239,9 +244,10 @@ async def consultancy(item, clients, settings: Settings, side: int = 0) -> Evide
     return evidence
 
 
-async def debate(item, clients, settings: Settings) -> Evidence:
-    """Two debaters, one per answer, over N rounds (sequential or simultaneous), quotes checked."""
-    evidence = Evidence("")
+async def debate(item, clients, settings: Settings, first: int = 0) -> Evidence:
+    """Two debaters, one per answer, over N rounds (sequential or simultaneous), quotes checked. `first` is the
+    answer whose debater opens each round (and is listed first in the transcript the judge reads)."""
+    evidence = Evidence("", first_speaker=first)
     history = ""
     preference = clients.get("preference")
     n_a, n_b = settings.debater_best_of_n()
@@ -249,19 +255,19 @@ async def debate(item, clients, settings: Settings) -> Evidence:
         raise SuperalignError("best-of-N debate needs a preference model to pick the arguments: pass clients"
                               "['preference'] (the judge's model, say)")
     names = [f"Debater for \"{a}\"" for a in item.answers]
+    roles, best = ("debater_a", "debater_b"), (n_a, n_b)  # debater_a argues the first answer, debater_b the second
+    opener, second = first, 1 - first
     for r in range(settings.rounds):
         if settings.simultaneous:
-            a, b = await asyncio.gather(
-                _argue(clients["debater_a"], item, 0, history, settings, preference, n_a),
-                _argue(clients["debater_b"], item, 1, history, settings, preference, n_b))
+            said = await asyncio.gather(*(_argue(clients[roles[s]], item, s, history, settings, preference, best[s])
+                                          for s in (opener, second)))
         else:
-            a = await _argue(clients["debater_a"], item, 0, history, settings, preference, n_a)
-            b = await _argue(clients["debater_b"], item, 1, history + f"{names[0]} said: {a}\n", settings,
-                             preference, n_b)
-        a = _checked(a, item, evidence, settings, "debater_a")
-        b = _checked(b, item, evidence, settings, "debater_b")
-        evidence.turns += [Turn(role="debater_a", round=r, content=a), Turn(role="debater_b", round=r, content=b)]
-        history += f"Round {r + 1}.\n{names[0]}: {a}\n{names[1]}: {b}\n"
+            said = [await _argue(clients[roles[opener]], item, opener, history, settings, preference, best[opener])]
+            said.append(await _argue(clients[roles[second]], item, second,
+                                     history + f"{names[opener]} said: {said[0]}\n", settings, preference, best[second]))
+        said = [_checked(text, item, evidence, settings, roles[s]) for text, s in zip(said, (opener, second))]
+        evidence.turns += [Turn(role=roles[s], round=r, content=text) for text, s in zip(said, (opener, second))]
+        history += f"Round {r + 1}.\n{names[opener]}: {said[0]}\n{names[second]}: {said[1]}\n"
     evidence.body = f"Debate transcript. {QUOTE_LEGEND}\n{history}"
     return evidence
 
@@ -320,6 +326,7 @@ class Protocol:
     gather: Callable[..., Awaitable[Evidence]]  # async (item, clients, settings, **options) -> Evidence
     roles: tuple[str, ...]  # chat clients it needs; "judge" is the weak judge, every other role the strong model
     both_sides: bool = False  # evidence gathered once per assigned answer (consultancy), each judged
+    speaker_orders: bool = False  # gather takes `first` (who opens): counterbalanced when settings.speaker_orders == 2
     help: str = ""
 
     def __post_init__(self) -> None:
@@ -333,7 +340,7 @@ PROTOCOLS: Registry[Protocol] = Registry("protocol", entry_points="superalign.pr
 PROTOCOLS.add("direct", Protocol(direct, ("judge",), help="the judge alone (--judge-sees-source to give it the text)"))
 PROTOCOLS.add("consultancy", Protocol(consultancy, ("consultant", "judge"), both_sides=True,
                                       help="one consultant argues an assigned answer; the judge may ask"))
-PROTOCOLS.add("debate", Protocol(debate, ("debater_a", "debater_b", "judge"),
+PROTOCOLS.add("debate", Protocol(debate, ("debater_a", "debater_b", "judge"), speaker_orders=True,
                                  help="two debaters, N rounds, quotes verified, optional best-of-N"))
 PROTOCOLS.add("critique", Protocol(critique, ("answerer", "critic", "judge"),
                                    help="answer, critique, revision, judge"))

@@ -27,6 +27,7 @@ class Transcript(BaseModel):
     answers_shown: tuple[str, str]
     correct_shown: int  # index of the correct answer in the order shown
     assigned: int | None = None  # the answer a consultant was assigned to (shown order)
+    first_speaker: int | None = None  # debate: the answer (original order) whose debater spoke first
     turns: list[Turn] = Field(default_factory=list)
     verdict: int | None = None  # shown order; None when unparseable
     confidence: float | None = None
