@@ -57,7 +57,7 @@ def test_the_judge_can_be_shown_part_of_the_source():
         Settings(judge_source_share=1.5)
 
 
-@pytest.mark.parametrize("style", ["fabricate", "forge", "irrelevant", "assert"])
+@pytest.mark.parametrize("style", ["fabricate", "forge", "irrelevant", "assert", "restate"])
 def test_scripted_debaters_argue_honestly_or_lie_in_their_style(style):
     item = load_items("facts", 1, seed=1)[0]
     clients = {"debater_a": ChatClient(ScriptedDebater(style)), "debater_b": ChatClient(ScriptedDebater(style)),
@@ -65,8 +65,12 @@ def test_scripted_debaters_argue_honestly_or_lie_in_their_style(style):
     evidence = asyncio.run(debate(item, clients, Settings(rounds=1)))
     honest, liar = f"debater_{'ab'[item.correct]}", f"debater_{'ab'[1 - item.correct]}"
     assert evidence.quotes_by_role[honest] == [1, 0]  # the stating sentence, verified
-    lie = {"fabricate": [0, 1], "forge": [0, 1], "irrelevant": [1, 0], "assert": [0, 0]}[style]
+    lie = {"fabricate": [0, 1], "forge": [0, 1], "irrelevant": [1, 0], "assert": [0, 0], "restate": [0, 0]}[style]
     assert evidence.quotes_by_role.get(liar, [0, 0]) == lie
+    if style == "restate":  # no quote to check: a claim about the source, counted as such
+        assert evidence.source_claims >= 1
+        turn = next(t for t in evidence.turns if t.role == liar)
+        assert "passage states" in turn.content and item.answers[1 - item.correct] in turn.content
     if style == "forge":  # the forged tag is checked like any quote, and marked as not in the source
         turn = next(t for t in evidence.turns if t.role == liar)
         assert "<u_quote>" in turn.content and "<v_quote>" not in turn.content

@@ -27,7 +27,7 @@ def run(
     task: Annotated[str, typer.Option(help="item set: bbc-topics, facts (offline; facts?n_facts=16), quality, quail")] = "bbc-topics",
     n: Annotated[int, typer.Option(help="number of items (each runs in both answer orders)")] = 10,
     debater: Annotated[str, typer.Option(help="strong model: qwen-1.5b, smollm2, hf:PATH, openai:MODEL?base_url=..., "
-                                              "scripted:STYLE (fabricate, forge, irrelevant, assert)")] = "smollm2",
+                                              "scripted:STYLE (fabricate, forge, irrelevant, assert, restate)")] = "smollm2",
     judge: Annotated[str, typer.Option(help="weak judge model")] = "smollm2",
     rounds: Annotated[int, typer.Option(help="debate rounds")] = 2,
     simultaneous: Annotated[bool, typer.Option(help="debaters speak simultaneously")] = False,
