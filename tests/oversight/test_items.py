@@ -25,3 +25,22 @@ def test_narrativeqa_items_pair_a_human_answer_with_another_questions_answer_on_
         assert true in [a.strip() for a in row["answer"]] and false not in [a.strip() for a in row["answer"]]
         assert false in answers_by_passage[item.source]  # true of the same story, answering another question
         assert len(item.source.split()) >= 150
+
+
+def test_the_text_only_probe_is_at_chance_where_answers_are_random_and_finds_a_planted_cue(runs_dir):
+    from superalign.engine import KINDS, expand, run_grid
+    from superalign.oversight.baselines import text_only_probe
+    from superalign.oversight.items import OversightItem
+
+    items = load_items("narrativeqa", 300, seed=0)
+    fair = text_only_probe(items)
+    assert fair.lo < 0.5 < fair.hi + 0.02  # nothing to read off question + answers alone
+    # plant a cue: the correct answer always ends with "indeed" -> the probe must find it, cross-fitted
+    cued = [OversightItem(i.id, i.question, tuple(a + (" indeed" if k == i.correct else "") for k, a in
+                                                   enumerate(i.answers)), i.correct, i.source) for i in items]
+    found = text_only_probe(cued)
+    assert found.accuracy > 0.9 and len(found.solved) > 200
+    kind, configs = expand({"kind": "oversight-probe", "items": "narrativeqa", "n": 60})
+    record = run_grid(kind, configs).records[0]
+    assert record["status"] == "ok" and 0 <= record["result"]["accuracy"] <= 1
+    assert "probe accuracy" in " ".join(KINDS.get("oversight-probe").summarize([record]).columns)
