@@ -223,7 +223,8 @@ def _deception_table(records: list[dict[str, Any]]) -> Table:
     rows = summarize_deception(records)
     return Table("strong-to-weak deception (deviations pooled over seeds; score interval: hierarchical bootstrap over seeds and test examples)",
                  DECEPTION_HEADER, [deception_cells(r) for r in rows],
-                 [f"⚑ fewer than {MIN_REGION} test examples where the weak supervisor does not know"])
+                 [f"⚑ fewer than {MIN_REGION} test examples where the weak supervisor does not know"]
+                 if any(r["n_unknown"] < MIN_REGION for r in rows) else [])
 
 
 def _by_rate(records: list[dict[str, Any]]) -> Table:
