@@ -18,6 +18,7 @@ def tables(
     run: Annotated[bool, typer.Option(help="run what each spec lacks in the store first (resumable)")] = False,
     page: Annotated[Optional[list[Path]], typer.Option(help="only these pages (default: every page in docs/)")] = None,
     root: Annotated[Path, typer.Option(help="the project root (holds docs/ and the specs)")] = Path("."),
+    only: Annotated[Optional[str], typer.Option(help="only the blocks whose spec path contains this")] = None,
 ) -> None:
     """Write every `<!-- superalign:table spec=... -->` block of the docs from the store, with its stamp."""
     from superalign.report.docs import fill_page
@@ -28,6 +29,6 @@ def tables(
     for path in pages:
         if not path.exists():
             raise SuperalignError(f"--page {path}: no such page")
-        for filled in fill_page(path, root, run=run):
+        for filled in fill_page(path, root, run=run, only=only):
             state = "tabled" if filled.tabled else "not generated yet (run with --run)"
             err.print(f"{path}: {filled.spec}: {filled.runs} runs ({filled.computed} run now), {state}")

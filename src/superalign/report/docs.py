@@ -102,13 +102,17 @@ def _body(root: Path, spec: str, run: bool, store: RunStore, view: str | None = 
     return table.markdown() + "\n\n" + stamp(spec, ok, seconds) + "\n", len(configs), len(ok), computed
 
 
-def fill_page(page: Path, root: Path, run: bool = False, store: RunStore | None = None) -> list[Filled]:
+def fill_page(page: Path, root: Path, run: bool = False, store: RunStore | None = None,
+              only: str | None = None) -> list[Filled]:
     """Writes every block of a page from the store (running the specs first with `run`); returns what it did.
     The tables are computed first and the page is read again just before it is written, so an edit made to its
     prose meanwhile is kept."""
     store = store or RunStore()
     bodies, filled = [], []
-    for spec, view, _ in blocks(page):
+    for spec, view, old in blocks(page):
+        if only is not None and only not in spec:  # another spec's block: left as it is
+            bodies.append(old)
+            continue
         body, runs, tabled, computed = _body(root, spec, run, store, view)
         bodies.append(body)
         filled.append(Filled(page, spec, runs, tabled, computed))
