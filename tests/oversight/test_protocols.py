@@ -352,3 +352,31 @@ def test_counterbalanced_debates_swap_who_speaks_first_and_report_the_order_effe
     openers = {t["first_speaker"] for t in both["result"]["transcripts"]}
     assert openers == {0, 1}
     assert "speaker_orders" not in one["config"]["settings"]  # earlier runs keep their keys
+
+
+def test_proposer_critic_records_whether_the_critic_out_classifies_the_judge(runs_dir):
+    items = load_items("facts", 12, seed=3)
+
+    def strong(messages):  # reads the source: proposes the stated value, and rules on a proposal by the source
+        prompt = messages[-1]["content"]
+        source, question = prompt.split("Source text:\n")[1].split("\n\nQuestion: ")
+        item = next(i for i in items if i.question in question)
+        true = item.answers[item.correct]
+        if "Proposed answer:" in prompt:
+            proposal = prompt.split("Proposed answer:")[1]
+            return "Verdict: correct" if true in proposal.split("\n")[0] else "Verdict: incorrect"
+        return f"Answer: {item.answers[1 - item.correct]} (a proposer that is always wrong)"
+
+    clients = {"proposer": ChatClient(MockChat(strong)), "critic": ChatClient(MockChat(strong)),
+               "judge": ChatClient(MockChat(lambda m: "Answer: A\nConfidence: 0.6"))}
+    record = run_protocol("proposer-critic", items, clients, Settings(), item_set="facts")
+    pre = record["result"]["metrics"]["critic_precheck"]
+    assert pre["critic_accuracy"] == 1.0 and pre["judge_accuracy"] == 0.5  # the critic rejects every wrong proposal
+    assert pre["critic_out_classifies_judge"]
+    from superalign.oversight.runner import critic_versus
+    from superalign.oversight.transcript import Transcript
+
+    alone = run_protocol("direct", items, {"judge": clients["judge"]}, Settings(), item_set="facts")
+    d = critic_versus([Transcript(**t) for t in record["result"]["transcripts"]],
+                      [Transcript(**t) for t in alone["result"]["transcripts"]])
+    assert d["items"] == 12 and d["difference"] == 0.5 and d["lo"] > 0

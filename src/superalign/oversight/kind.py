@@ -101,6 +101,21 @@ def _order(metrics: dict) -> str:
             f"({order['items']} items)")
 
 
+def _critic(record: dict, reference: dict | None) -> str:
+    """Proposer-critic rows: does the critic out-classify the judge alone (the reference row, judged without
+    evidence)? Paired over items."""
+    from superalign.oversight.runner import critic_versus
+    from superalign.oversight.transcript import Transcript
+
+    if "critic_precheck" not in record["result"]["metrics"] or reference is None:
+        return "-"
+    d = critic_versus([Transcript(**t) for t in record["result"]["transcripts"]],
+                      [Transcript(**t) for t in reference["result"]["transcripts"]])
+    if d is None:
+        return "-"
+    return f"{d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]" + (" (critic better)" if d["lo"] > 0 else "")
+
+
 def summarize_records(records: list[dict]) -> Table:
     from superalign.oversight.runner import paired_difference
     from superalign.oversight.transcript import Transcript
@@ -128,7 +143,7 @@ def summarize_records(records: list[dict]) -> Table:
             rows.append([f"{items} x{n}" + (f" (seed {seed})" if seed else ""), f"{judge} / {debater}", name,
                          f"{_fmt(signal['accuracy'])} [{_fmt(signal['accuracy_lo'])}, {_fmt(signal['accuracy_hi'])}]",
                          _fmt(signal.get("auroc")), _fmt(signal.get("bias"), sign=True), versus,
-                         f"{m['quotes_verified']} / {m['quotes_unverified']}", _order(m),
+                         f"{m['quotes_verified']} / {m['quotes_unverified']}", _order(m), _critic(r, ref),
                          "-" if "logprob" in m else _fmt(m["coverage"]),  # a log-prob signal parses nothing
                          f"{r['result']['seconds']:.0f}"])
     if legacy:
@@ -138,7 +153,7 @@ def summarize_records(records: list[dict]) -> Table:
                  "(unparseable ones count as wrong); intervals: bootstrap over items; differences paired by item")
     return Table("oversight: judge accuracy by protocol", ["items", "judge / strong", "row", "accuracy [95% CI]",
                  "AUROC", "position bias", "difference [95% CI]", "quotes verified / not",
-                 "speaker order: correct first - second [95% CI]", "verdicts parsed",
+                 "speaker order: correct first - second [95% CI]", "critic - judge alone [95% CI]", "verdicts parsed",
                  "seconds"],
                  rows, notes)
 

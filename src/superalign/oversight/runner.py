@@ -123,6 +123,42 @@ def order_effect(transcripts: list[Transcript]) -> dict[str, Any] | None:
             "difference": mean, "difference_lo": lo, "difference_hi": hi}
 
 
+def critic_precheck(transcripts: list[Transcript]) -> dict[str, Any] | None:
+    """Proposer-critic: does the critic out-classify the judge? The critic's implied answer against the judge's
+    verdicts, paired over items (a critic helps a weak judge only where it is the better classifier); an item whose
+    critic gave no readable verdict counts as the critic wrong. None for other protocols."""
+    by_item: dict[str, tuple[list[float], list[float]]] = {}
+    for t in transcripts:
+        if t.protocol != "proposer-critic":
+            return None
+        correct = t.correct_shown if not t.swapped else 1 - t.correct_shown
+        critic, judge = by_item.setdefault(t.item_id, ([], []))
+        critic.append(float(t.critic_answer == correct))
+        judge.append(float(bool(t.correct)))
+    if not by_item:
+        return None
+    critic = [float(np.mean(c)) for c, _ in by_item.values()]
+    judge = [float(np.mean(j)) for _, j in by_item.values()]
+    mean, lo, hi = mean_and_ci([c - j for c, j in zip(critic, judge)])
+    return {"items": len(by_item), "critic_accuracy": float(np.mean(critic)), "judge_accuracy": float(np.mean(judge)),
+            "critic_minus_judge": mean, "lo": lo, "hi": hi, "critic_out_classifies_judge": bool(lo > 0)}
+
+
+def critic_versus(critiqued: list[Transcript], alone: list[Transcript]) -> dict[str, Any] | None:
+    """The pre-check against the judge alone: the critic's implied answer (proposer-critic transcripts) minus the
+    judge's accuracy without any evidence (a direct row's transcripts), paired over the items both have."""
+    critic: dict[str, list[float]] = {}
+    for t in critiqued:
+        correct = t.correct_shown if not t.swapped else 1 - t.correct_shown
+        critic.setdefault(t.item_id, []).append(float(t.critic_answer == correct))
+    judge = _by_item(alone)
+    shared = [item for item in critic if item in judge]
+    if not shared:
+        return None
+    mean, lo, hi = mean_and_ci([float(np.mean(critic[i])) - float(np.mean(judge[i])) for i in shared])
+    return {"items": len(shared), "difference": mean, "lo": lo, "hi": hi}
+
+
 def metrics(transcripts: list[Transcript]) -> dict[str, Any]:
     """Judge accuracy over all transcripts (an unparseable verdict counts as wrong) with a 95% interval from a
     bootstrap over items (an item's 2-4 transcripts are not independent), coverage (the parsed share), whether
@@ -142,6 +178,8 @@ def metrics(transcripts: list[Transcript]) -> dict[str, Any]:
            "source_claims_unquoted": sum(t.source_claims_unquoted for t in transcripts)}
     if order := order_effect(transcripts):
         out["order_effect"] = order
+    if critic := critic_precheck(transcripts):
+        out["critic_precheck"] = critic
     assigned = [t for t in transcripts if t.assigned is not None]
     if assigned:  # consultancy: how often the judge is right, by the side the consultant was given
         for name, is_correct in (("assigned_correct", True), ("assigned_incorrect", False)):

@@ -28,6 +28,7 @@ class Transcript(BaseModel):
     correct_shown: int  # index of the correct answer in the order shown
     assigned: int | None = None  # the answer a consultant was assigned to (shown order)
     first_speaker: int | None = None  # debate: the answer (original order) whose debater spoke first
+    critic_answer: int | None = None  # proposer-critic: the answer (original order) the critic's verdict implies
     turns: list[Turn] = Field(default_factory=list)
     verdict: int | None = None  # shown order; None when unparseable
     confidence: float | None = None
