@@ -69,7 +69,7 @@ def text_only_probe(items: list[OversightItem], folds: int = 5, seed: int = 0) -
 
         def features(rows):
             chosen = [items[j] for j in rows]
-            fit = np.array([_fit(i, 0, words, chars) - _fit(i, 1, words, chars) for i in chosen])
+            fit = _fit(chosen, 0, words, chars) - _fit(chosen, 1, words, chars)
             return hstack([_pair_features(chosen, words), _pair_features(chosen, chars), csr_matrix(fit)]).tocsr()
 
         x_train = features(train)
@@ -88,21 +88,26 @@ _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 _NUMBER = re.compile(r"^[\d.,]+$")
 
 
-def _fit(item: OversightItem, side: int, words, chars) -> np.ndarray:
-    """How an answer fits the question, read off the text alone: its TF-IDF similarity to the question (words and
-    characters), the share of its words the question uses, its length, whether it is a number and whether a year,
-    and those two again next to the words around a blank in the question (a year where a percentage goes)."""
-    question, answer = item.question, item.answers[side]
-    q_words, a_words = set(re.findall(r"\w+", question.lower())), re.findall(r"\w+", answer.lower())
-    similarity = [float((m.transform([question]) @ m.transform([answer]).T).toarray()[0, 0]) for m in (words, chars)]
-    is_number, is_year = float(bool(_NUMBER.match(answer.strip()))), float(bool(_YEAR.match(answer.strip())))
-    around = question.split("___", 1)[1][:12].lower() if "___" in question else ""
-    percent = float("%" in around or "per cent" in around or "percent" in around)
-    money = float(any(w in question.split("___", 1)[0][-3:] for w in "$£€")) if "___" in question else 0.0
-    scale = float(any(w in around for w in ("million", "billion", "bn", "m ")))
-    return np.array([*similarity, sum(w in q_words for w in a_words) / max(1, len(a_words)),
-                     np.log1p(len(a_words)), is_number, is_year, is_year * percent, is_year * money,
-                     is_year * scale, (1 - is_year) * is_number * percent])
+def _fit(items: list[OversightItem], side: int, words, chars) -> np.ndarray:
+    """[n, 10] how each item's answer `side` fits its question, read off the text alone: TF-IDF similarity to the
+    question (words and characters), the share of its words the question uses, its length, whether it is a number
+    and whether a year, and those again next to the words around a blank in the question (a year where a
+    percentage goes)."""
+    questions, answers = [i.question for i in items], [i.answers[side] for i in items]
+    similarity = [np.asarray(m.transform(questions).multiply(m.transform(answers)).sum(1)).ravel() for m in (words, chars)]
+    rows = []
+    for question, answer, sim_w, sim_c in zip(questions, answers, *similarity):
+        q_words, a_words = set(re.findall(r"\w+", question.lower())), re.findall(r"\w+", answer.lower())
+        is_number, is_year = float(bool(_NUMBER.match(answer.strip()))), float(bool(_YEAR.match(answer.strip())))
+        before, _, after = question.partition("___")
+        around = after[:12].lower()
+        percent = float("%" in around or "per cent" in around or "percent" in around)
+        money = float(any(c in before[-3:] for c in "$£€")) if after else 0.0
+        scale = float(any(w in around for w in ("million", "billion", "bn", "m ")))
+        rows.append([sim_w, sim_c, sum(w in q_words for w in a_words) / max(1, len(a_words)), np.log1p(len(a_words)),
+                     is_number, is_year, is_year * percent, is_year * money, is_year * scale,
+                     (1 - is_year) * is_number * percent])
+    return np.array(rows, dtype=float)
 
 
 def _stack(a, b):
