@@ -54,7 +54,15 @@ def summarize(records):
     return Table("toy values", ["x", "seed", "value"], sorted(rows))
 
 
+def blas_threads(config):
+    import numpy  # noqa: F401  (loaded, so its BLAS pool exists)
+    from threadpoolctl import threadpool_info
+
+    return {"blas": max((p["num_threads"] for p in threadpool_info()), default=1), "value": 0.0}
+
+
 KIND = Kind("toy", ToyConfig, run, summarize, help="a toy kind from outside superalign")
+THREADS = Kind("toy-threads", ToyConfig, blas_threads, summarize)
 SQUARE = Kind("toy-square", ToyConfig, lambda c: {"value": c.x ** 2}, summarize)
 '''
 
@@ -69,7 +77,8 @@ def plugin(tmp_path_factory):
     info = site / "toy_kinds-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-kinds\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[superalign.kinds]\ntoy = toy_kinds:KIND\ntoy-square = toy_kinds:SQUARE\n")
+    (info / "entry_points.txt").write_text("[superalign.kinds]\ntoy = toy_kinds:KIND\ntoy-square = toy_kinds:SQUARE\n"
+                                           "toy-threads = toy_kinds:THREADS\n")
     return site
 
 
@@ -268,3 +277,15 @@ def test_every_example_spec_with_a_kind_validates():
         kinds.add(kind.name)
     assert kinds >= {"w2s", "shutdown", "oversight", "alc", "probe-backdoor", "probe-deception", "eval-consistency",
                      "researcher"}, kinds
+
+
+def test_pool_workers_run_numerical_libraries_on_one_thread(plugin, tmp_path):
+    """Two workers on two cores each with a BLAS thread per core ran slower than one worker: the limit must be in
+    the environment a worker inherits, since it loads numpy before its initializer runs."""
+    env = {"PYTHONPATH": str(plugin), "SUPERALIGN_HOME": str(tmp_path / "home")}
+    spec = tmp_path / "threads.yaml"
+    spec.write_text("kind: toy-threads\nx: [1, 2, 3, 4]\n")
+    done = cli("run", str(spec), "--executor", "process", "--jobs", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    records = RunStore(tmp_path / "home" / "runs" / "runs.sqlite").records(kind="toy-threads")
+    assert len(records) == 4 and {r["result"]["blas"] for r in records} == {1}

@@ -78,7 +78,27 @@ def run_local(kind_name: str, configs: list[dict], on_outcome: OnOutcome) -> Non
         on_outcome(index, execute(kind_name, config))
 
 
+# Thread pools that numerical libraries size when they load. A spawned worker imports numpy while it unpickles its
+# initializer (superalign's own modules import it), before the initializer runs, so the limits must already be in
+# the environment it inherits: else every worker runs BLAS with a thread per core, and two workers on two cores
+# ran slower than one.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
 def run_process_pool(kind_name: str, configs: list[dict], on_outcome: OnOutcome, jobs: int) -> None:
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in _THREAD_VARIABLES})  # inherited by the workers spawned below
+    try:
+        _run_pool(kind_name, configs, on_outcome, jobs)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_pool(kind_name: str, configs: list[dict], on_outcome: OnOutcome, jobs: int) -> None:
     attempts = [0] * len(configs)
     queue = list(range(len(configs)))
     while queue:
