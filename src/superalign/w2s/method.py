@@ -4,6 +4,7 @@ A method is a small estimator with a typed config: `fit(transfer, val) -> self`,
 [n, k]` and `diagnostics(transfer_labels) -> dict`, where each split is a `StudentSplit`. Every method
 declares its ground-truth **budget**, and the pipeline hands it exactly that much ground truth, no more:
 
+    none                   no labels at all, neither weak nor true (a zero-shot judge, unsupervised elicitation)
     weak-labels            the weak supervisor's labels on transfer (and val); no ground truth at all
     supervisor-gt-weak     + the supervisor's own ground truth (weak_train), with *weak* features only
     supervisor-gt-strong   + the supervisor's ground truth with *strong* features (a small strong ceiling);
@@ -25,15 +26,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from superalign.errors import SuperalignError
 from superalign.registry import Registry
 
-Budget = Literal["weak-labels", "supervisor-gt-weak", "supervisor-gt-strong", "transfer-gt"]
-BUDGETS: tuple[Budget, ...] = ("weak-labels", "supervisor-gt-weak", "supervisor-gt-strong", "transfer-gt")
+Budget = Literal["none", "weak-labels", "supervisor-gt-weak", "supervisor-gt-strong", "transfer-gt"]
+BUDGETS: tuple[Budget, ...] = ("none", "weak-labels", "supervisor-gt-weak", "supervisor-gt-strong", "transfer-gt")
 
 
 @dataclass
 class StudentSplit:
     features: np.ndarray  # [n, d] strong-model features
     inputs: Any = None  # the raw inputs (texts or arrays), for methods that fine-tune the model itself
-    weak_probs: np.ndarray | None = None  # [n, k] weak supervisor's soft labels; None on test
+    weak_probs: np.ndarray | None = None  # [n, k] weak supervisor's soft labels; None on test and for budget none
     rung_features: dict[str, np.ndarray] = field(default_factory=dict)  # intermediate encoders' [n, d_r]
     # Ground truth: on val only with the explicit ground-truth-validation opt-in; on transfer only for
     # methods whose budget is `transfer-gt` (oracle upper bounds), and the record says so.
@@ -71,6 +72,7 @@ class Method:
     config_cls: ClassVar[type[MethodConfig]] = MethodConfig
     budget: ClassVar[Budget] = "weak-labels"
     needs_rungs: ClassVar[bool] = False  # needs intermediate encoders between weak and strong
+    needs_pairs: ClassVar[bool] = False  # reads its inputs as preference pairs (a prefs task)
     # "head": the ceiling is the same head trained on transfer ground truth; "self": the method itself
     # trained on ground truth (fine-tuning needs a fine-tuned ceiling to be comparable).
     ceiling: ClassVar[Literal["head", "self"]] = "head"

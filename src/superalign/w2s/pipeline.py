@@ -137,10 +137,12 @@ def train_models(config: ExperimentConfig, cache: ActivationCache | None = None,
     context = MethodContext(n_classes=k, seed=config.seed, head=config.head, intermediate=list(config.intermediate),
                             strong_encoder=strong_encoder,
                             labelled=labelled_split(method_cls.budget, x_strong[wt], x_weak[wt], y[wt]))
-    val_split = student_split(va, weak_val)
+    # a method of budget "none" reads no labels at all: not even the weak supervisor's
+    weak_seen = method_cls.budget != "none"
+    val_split = student_split(va, weak_val if weak_seen else None)
     if config.gt_validation:
         val_split.true_labels = y[va]  # explicit opt-in; the record says validation = ground-truth
-    transfer_split = student_split(tr, weak_transfer)
+    transfer_split = student_split(tr, weak_transfer if weak_seen else None)
     with timer.stage("student"):
         method = make_method(config.method, config.method_options, context)
         if method_cls.budget == "transfer-gt":
