@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -158,3 +159,18 @@ def w2s(
         for line in per_seed_lines(rows):
             out.print("  " + line)
     err.print("records in the run store (superalign results); PGR = (student - weak) / (ceiling - weak)")
+
+
+@app.command("inspect-logs")
+def inspect_logs(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the .eval logs (inspect view --log-dir FOLDER)")],
+) -> None:
+    """Every recorded oversight run as an Inspect AI eval log: transcripts, verdicts and scores in `inspect view`."""
+    from superalign.oversight.inspect_log import write_logs
+
+    records = [r for r in RunStore().records(kind="oversight") if "transcripts" in r["result"]]
+    if not records:
+        err.print("no oversight runs recorded yet; run `superalign oversight run` or a kind: oversight spec first")
+        raise typer.Exit(0)
+    paths = write_logs(records, out_dir)
+    out.print(f"{len(paths)} Inspect logs in {out_dir}; view them with: inspect view --log-dir {out_dir}")
