@@ -11,6 +11,8 @@
     SUPERALIGN_OPENAI_BASE_URL    default base URL of OpenAI-compatible chat servers
     SUPERALIGN_HTTP_DEADLINE      seconds one request to a chat server may take in all, retries included (120)
     SUPERALIGN_HTTP_RETRIES       the SDK's retries of connection errors, timeouts, 429 and 5xx (2)
+    SUPERALIGN_GPUS_PER_RUN       GPUs the Ray executor reserves for each run that trains a model (lora-rm,
+                                  finetune); 0 (the default) schedules them on CPUs
 
 `settings()` builds the object on first use; `configure(**fields)` replaces it (the CLI edge, executors'
 workers and tests use it), so no module reads the environment itself.
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     http_deadline: float = Field(120.0, gt=0)
     http_retries: int = Field(2, ge=0, le=10)
+    gpus_per_run: float = Field(0.0, ge=0)
 
 
 _current: Settings | None = None

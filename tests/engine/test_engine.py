@@ -289,3 +289,27 @@ def test_pool_workers_run_numerical_libraries_on_one_thread(plugin, tmp_path):
     assert done.returncode == 0, done.stderr
     records = RunStore(tmp_path / "home" / "runs" / "runs.sqlite").records(kind="toy-threads")
     assert len(records) == 4 and {r["result"]["blas"] for r in records} == {1}
+
+
+def test_ray_reserves_each_runs_own_gpus_where_its_kind_says(monkeypatch):
+    """The w2s kind asks a GPU (SUPERALIGN_GPUS_PER_RUN) for runs whose method trains a model and none for probes;
+    the Ray executor passes that to each task's options (checked on the options, as this machine has no GPU)."""
+    from superalign.engine.executors import _with_resources
+    from superalign.settings import configure
+
+    kind = KINDS.get("w2s")
+    configure(gpus_per_run=1)
+    assert kind.resources({"method": "lora-rm"}) == {"cpus": 1.0, "gpus": 1.0}
+    assert kind.resources({"method": "naive"}) == {"cpus": 1.0, "gpus": 0.0}
+    configure()
+    assert kind.resources({"method": "lora-rm"})["gpus"] == 0.0  # the default: on CPUs
+
+    class Remote:
+        def options(self, **options):
+            self.chosen = options
+            return self
+
+    remote = Remote()
+    assert _with_resources(remote, None, {"method": "naive"}) is remote and not hasattr(remote, "chosen")
+    _with_resources(remote, lambda config: {"cpus": 2.0, "gpus": 0.5}, {})
+    assert remote.chosen == {"num_cpus": 2.0, "num_gpus": 0.5}

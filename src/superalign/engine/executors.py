@@ -130,7 +130,8 @@ def _run_pool(kind_name: str, configs: list[dict], on_outcome: OnOutcome, jobs: 
 
 
 def run_ray(kind_name: str, configs: list[dict], on_outcome: OnOutcome, address: str | None = None,
-            jobs: int | None = None, cpus: float = 1.0, gpus: float = 0.0) -> None:
+            jobs: int | None = None, cpus: float = 1.0, gpus: float = 0.0,
+            resources: Callable[[dict], dict[str, float]] | None = None) -> None:
     try:
         import ray
     except ImportError as exc:
@@ -143,7 +144,8 @@ def run_ray(kind_name: str, configs: list[dict], on_outcome: OnOutcome, address:
                  log_to_driver=False, ignore_reinit_error=True)
     remote = ray.remote(max_retries=1, num_cpus=cpus, num_gpus=gpus)(execute)
     try:
-        refs = {remote.remote(kind_name, config): i for i, config in enumerate(configs)}
+        refs = {_with_resources(remote, resources, config).remote(kind_name, config): i
+                for i, config in enumerate(configs)}
         remaining = list(refs)
         while remaining:
             done, remaining = ray.wait(remaining, num_returns=1)
@@ -158,6 +160,14 @@ def run_ray(kind_name: str, configs: list[dict], on_outcome: OnOutcome, address:
             ray.shutdown()
 
 
+def _with_resources(remote, resources: Callable[[dict], dict[str, float]] | None, config: dict):
+    """The remote function with this run's own CPUs and GPUs reserved, where its kind says what they are."""
+    if resources is None:
+        return remote
+    wanted = resources(config)
+    return remote.options(**{f"num_{k}": v for k, v in wanted.items() if k in ("cpus", "gpus")})
+
+
 def check_executor(executor: str, jobs: int) -> None:
     if executor not in EXECUTORS:
         raise SuperalignError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
@@ -166,11 +176,12 @@ def check_executor(executor: str, jobs: int) -> None:
 
 
 def run_with(executor: str, kind_name: str, configs: list[dict], on_outcome: OnOutcome, jobs: int = 1,
-             address: str | None = None, cpus: float = 1.0, gpus: float = 0.0) -> None:
+             address: str | None = None, cpus: float = 1.0, gpus: float = 0.0,
+             resources: Callable[[dict], dict[str, float]] | None = None) -> None:
     check_executor(executor, jobs)
     if executor == "local" or (executor == "process" and jobs <= 1):
         run_local(kind_name, configs, on_outcome)
     elif executor == "process":
         run_process_pool(kind_name, configs, on_outcome, jobs)
     else:
-        run_ray(kind_name, configs, on_outcome, address=address, jobs=jobs, cpus=cpus, gpus=gpus)
+        run_ray(kind_name, configs, on_outcome, address=address, jobs=jobs, cpus=cpus, gpus=gpus, resources=resources)

@@ -91,6 +91,9 @@ class Kind:
     views: dict[str, Callable[[list[dict]], Table]] = field(default_factory=dict)
     cpus: float = 1.0
     gpus: float = 0.0
+    # what one run needs, where runs of a kind differ (a method that trains a model wants a GPU): config -> {"cpus":
+    # .., "gpus": ..}; the Ray executor reserves it per run, over the kind's `cpus`/`gpus`
+    resources: Callable[[dict], dict[str, float]] | None = None
     help: str = ""
 
     def __post_init__(self) -> None:

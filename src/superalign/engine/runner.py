@@ -83,7 +83,7 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
             tick()
 
         run_with(executor, kind.name, payloads, on_outcome, jobs=jobs, address=address, cpus=kind.cpus,
-                 gpus=kind.gpus)
+                 gpus=kind.gpus, resources=kind.resources)
     summary.records = [store.get(key) for key in keys]
     return summary
 

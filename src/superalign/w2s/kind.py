@@ -60,5 +60,14 @@ def _sugar(spec: dict, where: str) -> dict:
     return ladder_sugar(spec, where)
 
 
+def _resources(config: dict) -> dict[str, float]:
+    """A run whose method trains a model (lora-rm, finetune) gets SUPERALIGN_GPUS_PER_RUN GPUs from Ray."""
+    from superalign.settings import settings
+    from superalign.w2s.method import METHODS
+
+    trains = METHODS.get(config["method"]).trains_model
+    return {"cpus": 1.0, "gpus": settings().gpus_per_run if trains else 0.0}
+
+
 KIND = Kind("w2s", ExperimentConfig, run_experiment, summarize_records, keyed=keyed_fields, check=_check,
-            prepare=_prepare, sugar=_sugar, help="weak-to-strong generalization of a classifier (PGR of test accuracy)")
+            prepare=_prepare, sugar=_sugar, resources=_resources, help="weak-to-strong generalization of a classifier (PGR of test accuracy)")

@@ -73,6 +73,7 @@ class Method:
     budget: ClassVar[Budget] = "weak-labels"
     needs_rungs: ClassVar[bool] = False  # needs intermediate encoders between weak and strong
     needs_pairs: ClassVar[bool] = False  # reads its inputs as preference pairs (a prefs task)
+    trains_model: ClassVar[bool] = False  # trains a network's weights (a GPU helps; the Ray executor can reserve one)
     # "head": the ceiling is the same head trained on transfer ground truth; "self": the method itself
     # trained on ground truth (fine-tuning needs a fine-tuned ceiling to be comparable).
     ceiling: ClassVar[Literal["head", "self"]] = "head"

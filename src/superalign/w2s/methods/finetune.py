@@ -33,6 +33,7 @@ class Finetune(Method):
     config_cls = FinetuneConfig
     budget = "weak-labels"
     ceiling = "self"
+    trains_model = True
 
     def _model_path(self) -> str:
         encoder = self.context.strong_encoder

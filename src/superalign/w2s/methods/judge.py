@@ -19,7 +19,7 @@ DEFAULT_QUESTION = "Which response is correct and better? Reply with the letter 
 
 
 class LmJudgeConfig(MethodConfig):
-    model: str = Field("qwen-1.5b", description="chat model with log-probs (local: qwen-0.5b, qwen-1.5b, hf:PATH)")
+    model: str = Field("qwen-0.5b", description="chat model with log-probs (local: qwen-0.5b, qwen-1.5b, hf:PATH)")
     question: str = Field(DEFAULT_QUESTION, description="asked after the pair")
 
 

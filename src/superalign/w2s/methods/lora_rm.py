@@ -30,6 +30,7 @@ class LoraRm(Method):
     budget = "weak-labels"
     ceiling = "self"
     needs_pairs = True
+    trains_model = True
 
     def _model_path(self) -> str:
         if self.config.model:
