@@ -115,6 +115,12 @@ def _task(name: str, pairs: list[PreferencePair], description: str) -> Preferenc
                           ["A preferred", "B preferred"], "text", description, pairs=tuple(pairs))
 
 
+def preference_task(name: str, rows: list[dict], description: str) -> PreferenceTask:
+    """A task from rows in the default schema (prompt, chosen, rejected; other fields are kept out of it)."""
+    pairs, _ = _pairs_from_rows(rows, "pairs", name)
+    return _task(name, pairs, description)
+
+
 def _options(spec: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
     base, _, query = spec.partition("?")
     options = {k: v[-1] for k, v in parse_qs(query).items()}
