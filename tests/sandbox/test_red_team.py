@@ -298,3 +298,19 @@ def test_a_cheating_method_file_cannot_beat_the_ceiling_and_is_flagged(secrets, 
     assert accuracy < 0.3  # chance (0.1-ish); the table would have given 1.0
     assert sorted({e["kind"] for e in run.events}) == ["data", "protected", "read-outside", "tamper", "write-outside"]
     assert not os.path.exists(secrets["outside"] + "/planted.py")
+
+
+def test_the_bundled_preference_labels_are_not_in_the_sandbox(secrets):
+    """prefs-arithmetic's pairs file says which response is right: a method must not find it, hook or no hook."""
+    from superalign.data.worked_arithmetic import BUNDLED
+
+    assert BUNDLED.exists()
+    code = f"""
+        import gzip
+        attempt("pairs", lambda: gzip.open({str(BUNDLED)!r}).read())
+    """
+    result = hooked(secrets, code)
+    assert result.ok, result.stderr
+    assert outcomes(result.stdout) == {"pairs": "BLOCKED"} and kinds(result) == ["data"], result.events
+    alone = bare(secrets, code)
+    assert outcomes(alone.stdout) == {"pairs": "BLOCKED"}, alone.stdout + alone.stderr
