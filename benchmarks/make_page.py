@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CPU = ["cli.py", "heads.py", "featurize.py", "featurize.py --model mpnet", "pipeline.py", "sandbox.py", "sweep.py"]
+CPU = ["cli.py", "heads.py", "featurize.py", "featurize.py --model mpnet", "pipeline.py", "sandbox.py", "sweep.py",
+       "lora_rm.py"]
 LLM = ["llm.py", "oversight.py", "llama_batching.py"]
 INTRO = """# Speed
 
