@@ -10,11 +10,12 @@ LAYERS = {
     "core": 0,  # errors, paths, io, registry, metrics, progress, settings (modules directly in superalign/)
     "engine": 1,  # kinds, specs, the run store, the grid runner and its executors: core only, no family
     "data": 1, "decision": 1, "sandbox": 1,  # the sandbox uses core only
-    "models": 2, "shutdown": 2,  # gridworld agents; the bridge reads the decision module
+    "models": 2,
     "chat": 3,  # uses the packaged models (SmolLM2 files)
     "w2s": 3,  # (chat and w2s do not import each other)
     "runs": 4,  # the w2s sweep dialect and run_all over the engine
     "evaluation": 5, "oversight": 5, "alc": 5, "probes": 5,
+    "shutdown": 5,  # gridworld agents (the bridge reads the decision module) and language-model agents (chat)
     "researcher": 6,  # the agent drives the pipeline, the run store and the chat models
     "report": 7,
     "cli": 8,

@@ -1,5 +1,8 @@
 """`lm-judge`: a language model asked which response of a pair is better, zero-shot. Reads no labels at all.
 
+A weak-to-strong method that lives with the judges (it needs chat models, which the W2S pipeline does not import)
+and joins the methods through the `superalign.methods` entry-point group.
+
 The unsupervised-elicitation baseline for preference tasks: what prompting a model alone buys, with neither weak
 labels nor ground truth (budget `none`). Each pair is judged in both orders (A/B and B/A) and the two verdicts
 averaged, so the judge's preference for a position cancels. P(A preferred) comes from the log-probabilities of
