@@ -255,6 +255,7 @@ class RequestCache:
         self.path = Path(path) if path else home() / "chat-cache.sqlite"
         with closing(self._connect()) as conn, conn:
             conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+            conn.execute("CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def _connect(self):
         conn = sqlite3.connect(self.path, timeout=60)
@@ -274,13 +275,11 @@ class RequestCache:
     # Scores that are not generations (a judge's log-odds from one forward pass), in a table of their own.
     def get_value(self, key: str) -> Any:
         with closing(self._connect()) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = conn.execute("SELECT value FROM scores WHERE key = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put_value(self, key: str, value: Any) -> None:
         with closing(self._connect()) as conn, conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.execute("INSERT OR REPLACE INTO scores VALUES (?, ?)", (key, json.dumps(value)))
 
 
