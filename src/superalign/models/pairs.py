@@ -29,6 +29,17 @@ def split_pair(text: str) -> tuple[str, str, str]:
     return text[len("Prompt: "):a], text[a + len(_A):b], text[b + len(_B):]
 
 
+def pairs_of(inputs, method: str) -> list[tuple[str, str, str]]:
+    """(prompt, A, B) of each input, for a method that reads preference pairs; one error line on other inputs."""
+    message = f"method {method!r} reads preference pairs: use a prefs task (e.g. prefs-arithmetic)"
+    if inputs is None or any(not isinstance(x, str) for x in inputs):
+        raise SuperalignError(message)
+    try:
+        return [split_pair(text) for text in inputs]
+    except SuperalignError:
+        raise SuperalignError(message) from None
+
+
 class PairDifference(Encoder):
     modalities = ("text",)
 

@@ -74,15 +74,9 @@ class LmJudge(Method):
         return self
 
     def _pairs(self, split: StudentSplit) -> list[tuple[str, str, str]]:
-        from superalign.models.pairs import split_pair
+        from superalign.models.pairs import pairs_of
 
-        if split.inputs is None or any(not isinstance(x, str) for x in split.inputs):
-            raise SuperalignError("method 'lm-judge' judges preference pairs: use a prefs task (e.g. prefs-arithmetic)")
-        try:
-            return [split_pair(text) for text in split.inputs]
-        except SuperalignError:
-            raise SuperalignError("method 'lm-judge' judges preference pairs: use a prefs task "
-                                  "(e.g. prefs-arithmetic)") from None
+        return pairs_of(split.inputs, "lm-judge")
 
     def predict_proba(self, split: StudentSplit) -> np.ndarray:
         if self.context.n_classes != 2:

@@ -45,9 +45,9 @@ class LoraRm(Method):
 
     @staticmethod
     def _pairs(split: StudentSplit):
-        from superalign.models.pairs import split_pair
+        from superalign.models.pairs import pairs_of
 
-        return [split_pair(text) for text in split.inputs]
+        return pairs_of(split.inputs, "lora-rm")
 
     def fit(self, transfer: StudentSplit, val: StudentSplit) -> "LoraRm":
         if self.context.n_classes != 2:
