@@ -38,6 +38,11 @@ def models_dir() -> Path:
     return _sub("models")
 
 
+def data_dir() -> Path:
+    """Data files taken out of registry packages too large to install for one file (e.g. OpenAI's evals)."""
+    return _sub("data")
+
+
 def runs_dir() -> Path:
     root = settings().runs
     path = Path(root) if root else home() / "runs"

@@ -4,6 +4,9 @@ judge, the distractor the answer to another question on the same story."""
 import json
 from collections import Counter
 
+import pytest
+
+from superalign.errors import SuperalignError
 from superalign.oversight.items import _packaged_file, load_items
 
 
@@ -44,3 +47,35 @@ def test_the_text_only_probe_is_at_chance_where_answers_are_random_and_finds_a_p
     record = run_grid(kind, configs).records[0]
     assert record["status"] == "ok" and 0 <= record["result"]["accuracy"] <= 1
     assert "probe accuracy" in " ".join(KINDS.get("oversight-probe").summarize([record]).columns)
+
+
+def _parable_row(story: str, morals: list[str], ideal: str) -> str:
+    options = " ".join(f"{k}) {m}" for k, m in zip("ABCDE", morals))
+    content = (f"{story}\nWhich moral is this story attempting to convey? Please respond with the correct "
+               f"multiple-choice answer.\n{options}\nThe output should look like \"...\".")
+    return json.dumps({"input": [{"role": "system", "content": "..."}, {"role": "user", "content": content}],
+                       "ideal": [f"The final answer is: {ideal}"]})
+
+
+def test_parables_read_the_evals_schema_and_pair_the_right_moral_with_a_wrong_one(tmp_path):
+    morals = ["Look before you leap.", "Pride goes before a fall.", "Slow and steady wins the race.",
+              "Honesty is the best policy.", "Union gives strength."]
+    story = "A hare mocked a tortoise for being slow, and they raced. " * 5
+    path = tmp_path / "parables.jsonl"
+    path.write_text("\n".join(_parable_row(f"{story} ({i})", morals, "C") for i in range(6)) + "\n")
+    items = load_items(f"parables?path={path}&min_words=10", 6, seed=0)
+    assert len({i.source for i in items}) == 6 and all("hare" in i.source for i in items)
+    assert all(i.answers[i.correct] == "Slow and steady wins the race." for i in items)
+    assert all(i.answers[1 - i.correct] in morals and i.answers[1 - i.correct] != morals[2] for i in items)
+    with pytest.raises(SuperalignError, match="at least 500 words"):
+        load_items(f"parables?path={path}&min_words=500", 2, seed=0)
+    path.write_text(_parable_row(story, morals[:4], "C") + "\n")
+    with pytest.raises(SuperalignError, match="row 1: expected options A-E"):
+        load_items(f"parables?path={path}&min_words=10", 1, seed=0)
+
+
+def test_the_real_parables_load_from_the_evals_wheel_checked_by_digest():
+    """Fetches OpenAI evals' file once (pip download, SHA-256 checked) into the data cache, then reads it."""
+    items = load_items("parables", 400, seed=0)
+    assert len({i.source for i in items}) == 400 and all(len(i.source.split()) >= 120 for i in items)
+    assert abs(Counter(i.correct for i in items)[0] - 200) < 40

@@ -12,7 +12,7 @@ from superalign.cli.console import out
 from superalign.data.registry import TASKS, load_task, task_names
 from superalign.data.task import SPLIT_NAMES, SplitSizes, make_splits
 
-app = typer.Typer(help="Tasks: list them, or show one.", no_args_is_help=True)
+app = typer.Typer(help="Tasks: list them, show one, build the preference pairs, fetch a data file.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -75,3 +75,18 @@ def make_prefs(
         rows = wa.make_pairs(pairs, client, generator=model, progress=report)
     wa.write_pairs(rows, Path(path))
     out.print(f"{len(rows)} pairs -> {path} ({client.usage.requests} requests, {client.usage.cached} from the cache)")
+
+
+FETCHABLE = {"parables": "OpenAI evals' parable-to-moral file (taken out of its 46 MB wheel once; SHA-256 checked)"}
+
+
+@app.command("fetch")
+def fetch(name: Annotated[str, typer.Argument(help="what to fetch: parables")]) -> None:
+    """Take a data file out of a registry package too large to install for it, once, into the data cache."""
+    from superalign.errors import SuperalignError
+
+    if name not in FETCHABLE:
+        raise SuperalignError(f"nothing called {name!r} to fetch; use one of: {', '.join(FETCHABLE)}")
+    from superalign.oversight.items import parables_file
+
+    out.print(f"{FETCHABLE[name]} -> {parables_file()}")

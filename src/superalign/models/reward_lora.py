@@ -100,8 +100,15 @@ class LoraRewardModel:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.tokenizer.padding_side = "right"
-        base = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32,
-                                                                  trust_remote_code=trust_remote_code)
+        from transformers.utils import logging as hf_logging
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # its load report lists the new score head as "missing": that is the point
+        try:
+            base = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, dtype=torch.float32,
+                                                                      trust_remote_code=trust_remote_code)
+        finally:
+            hf_logging.set_verbosity(verbosity)
         base.config.pad_token_id = self.tokenizer.pad_token_id
         if cfg.gradient_checkpointing:
             base.gradient_checkpointing_enable()

