@@ -380,3 +380,30 @@ def test_proposer_critic_records_whether_the_critic_out_classifies_the_judge(run
     d = critic_versus([Transcript(**t) for t in record["result"]["transcripts"]],
                       [Transcript(**t) for t in alone["result"]["transcripts"]])
     assert d["items"] == 12 and d["difference"] == 0.5 and d["lo"] > 0
+
+
+def test_a_liar_argues_every_wrong_answer_against_the_honest_debater(runs_dir):
+    """`liar: scripted:restate` takes the wrong side of every debate, in both speaker orders and answer positions;
+    the debater keeps the right side; only debate accepts a liar."""
+    from superalign.engine import expand, run_grid
+
+    spec = {"kind": "oversight", "protocol": "debate", "judge": "mock", "debater": "scripted:fabricate",
+            "liar": "scripted:restate", "items": "bbc-cloze?max_chars=900", "n": 4, "speaker_orders": 2}
+    kind, configs = expand(spec)
+    record = run_grid(kind, configs).records[0]
+    transcripts = record["result"]["transcripts"]
+    assert len(transcripts) == 16
+    for t in transcripts:
+        correct = 1 - t["correct_shown"] if t["swapped"] else t["correct_shown"]  # roles argue the original order
+        wrong_role = ("debater_a", "debater_b")[1 - correct]
+        for turn in t["turns"]:
+            if turn["role"] == wrong_role:  # the restating liar never quotes; the honest side quotes the source
+                assert "<quote>" not in turn["content"], turn
+            elif turn["role"].startswith("debater"):
+                assert "quote" in turn["content"], turn
+    assert "liar" in record["result"]["models"]
+    with pytest.raises(SuperalignError, match="only debate has a side to lie for"):
+        expand({**spec, "protocol": "consultancy"})
+    # a spec without a liar keeps the key it had before the field existed
+    _, [plain] = expand({k: v for k, v in spec.items() if k != "liar"})
+    assert "liar" not in kind.keyed(plain.model_dump(mode="json"))

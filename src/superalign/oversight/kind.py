@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from superalign.engine.kind import Kind, Table
 from superalign.oversight.protocols import PROTOCOLS, Settings, clients_for
@@ -52,6 +52,14 @@ class OversightRun(BaseModel):
     judge_answers_last: bool = _DEFAULTS.judge_answers_last
     speaker_orders: int = Field(_DEFAULTS.speaker_orders, ge=1, le=2,
                                 description="2: every debate in both speaker orders (counterbalanced)")
+    liar: str = Field("", description="debate only: a chat model that argues every wrong answer (e.g. "
+                                      "scripted:restate), against the debater arguing the right one")
+
+    @model_validator(mode="after")
+    def _liar_debates(self):
+        if self.liar and self.protocol != "debate":
+            raise ValueError(f"liar: only debate has a side to lie for, not {self.protocol!r}")
+        return self
 
     @field_validator("protocol")
     @classmethod
@@ -71,7 +79,7 @@ def _keyed(config: dict) -> dict:
     """The label and reference name a row of a table; they do not change what is computed. A setting added later
     is left out at its default, so rows recorded before it existed keep their keys."""
     return {k: v for k, v in config.items() if k not in ("label", "reference")
-            and not (k == "speaker_orders" and v == _DEFAULTS.speaker_orders)}
+            and not (k == "speaker_orders" and v == _DEFAULTS.speaker_orders) and not (k == "liar" and not v)}
 
 
 def run_oversight(config: OversightRun) -> dict[str, Any]:
@@ -83,6 +91,8 @@ def run_oversight(config: OversightRun) -> dict[str, Any]:
     settings = config.settings()
     items = load_items(config.items, config.n, config.seed)
     clients = clients_for(config.protocol, get_chat_model(config.debater), get_chat_model(config.judge), settings)
+    if config.liar:
+        clients["liar"] = get_chat_model(config.liar)
     return {**protocol_result(config.protocol, items, clients, settings), "settings": asdict(settings),
             "item_ids": [i.id for i in items], "models": {role: c.backend.identity() for role, c in clients.items()}}
 
@@ -140,7 +150,8 @@ def summarize_records(records: list[dict]) -> Table:
                 d = paired_difference([Transcript(**t) for t in r["result"]["transcripts"]],
                                       [Transcript(**t) for t in ref["result"]["transcripts"]], score=score)
                 versus = f"{d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] vs {r['config']['reference']}"
-            rows.append([f"{items} x{n}" + (f" (seed {seed})" if seed else ""), f"{judge} / {debater}", name,
+            strong = debater + (f" vs liar {r['config']['liar']}" if r["config"].get("liar") else "")
+            rows.append([f"{items} x{n}" + (f" (seed {seed})" if seed else ""), f"{judge} / {strong}", name,
                          f"{_fmt(signal['accuracy'])} [{_fmt(signal['accuracy_lo'])}, {_fmt(signal['accuracy_hi'])}]",
                          _fmt(signal.get("auroc")), _fmt(signal.get("bias"), sign=True), versus,
                          f"{m['quotes_verified']} / {m['quotes_unverified']}", _order(m), _critic(r, ref),

@@ -257,14 +257,19 @@ async def debate(item, clients, settings: Settings, first: int = 0) -> Evidence:
                               "['preference'] (the judge's model, say)")
     names = [f"Debater for \"{a}\"" for a in item.answers]
     roles, best = ("debater_a", "debater_b"), (n_a, n_b)  # debater_a argues the first answer, debater_b the second
+
+    def side(s: int):
+        # a `liar` client, where given, argues every wrong answer (a control: a strong liar against an honest side)
+        return clients["liar"] if "liar" in clients and s != item.correct else clients[roles[s]]
+
     opener, second = first, 1 - first
     for r in range(settings.rounds):
         if settings.simultaneous:
-            said = await asyncio.gather(*(_argue(clients[roles[s]], item, s, history, settings, preference, best[s])
+            said = await asyncio.gather(*(_argue(side(s), item, s, history, settings, preference, best[s])
                                           for s in (opener, second)))
         else:
-            said = [await _argue(clients[roles[opener]], item, opener, history, settings, preference, best[opener])]
-            said.append(await _argue(clients[roles[second]], item, second,
+            said = [await _argue(side(opener), item, opener, history, settings, preference, best[opener])]
+            said.append(await _argue(side(second), item, second,
                                      history + f"{names[opener]} said: {said[0]}\n", settings, preference, best[second]))
         said = [_checked(text, item, evidence, settings, roles[s]) for text, s in zip(said, (opener, second))]
         evidence.turns += [Turn(role=roles[s], round=r, content=text) for text, s in zip(said, (opener, second))]
