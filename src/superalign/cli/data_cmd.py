@@ -12,7 +12,7 @@ from superalign.cli.console import out
 from superalign.data.registry import TASKS, load_task, task_names
 from superalign.data.task import SPLIT_NAMES, SplitSizes, make_splits
 
-app = typer.Typer(help="Tasks: list them, show one, build the preference pairs, fetch a data file.", no_args_is_help=True)
+app = typer.Typer(help="Tasks: list, show, build preference pairs, fetch data.", no_args_is_help=True)
 
 
 @app.command("list")

@@ -27,12 +27,12 @@ HELP = "superalign: a workbench for superalignment research."
 
 # name -> (module, attribute: a Typer group or a command function, one-line help for the command list)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "data": ("superalign.cli.data_cmd", "app", "Tasks: list them, or show one."),
+    "data": ("superalign.cli.data_cmd", "app", "Tasks: list, show, build preference pairs, fetch data."),
     "models": ("superalign.cli.models_cmd", "app", "Encoders (the model ladder)."),
     "methods": ("superalign.cli.methods_cmd", "app", "Weak-to-strong methods and the labels each reads."),
     "embed": ("superalign.cli.embed_cmd", "embed", "Featurize a task with an encoder, through the activation cache."),
     "cache": ("superalign.cli.cache_cmd", "app", "The activation cache."),
-    "run": ("superalign.cli.run_cmd", "run", "Weak-to-strong experiments; with no arguments, the offline default."),
+    "run": ("superalign.cli.run_cmd", "run", "Run a spec of any kind (SPEC.yaml), or weak-to-strong runs from flags."),
     "results": ("superalign.cli.results_cmd", "results", "Summarise, and export, the recorded weak-to-strong runs."),
     "sweep": ("superalign.cli.sweep_cmd", "sweep", "Run what a sweep's grid lacks in the store (resumable)."),
     "report": ("superalign.cli.report_cmd", "report", "A static HTML report with figures, from the run store only."),
