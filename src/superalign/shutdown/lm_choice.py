@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -180,8 +181,6 @@ def expected_return(p, s: Scenario, reward: str, meta_episode: int, discount: fl
 
 def causal_lm_path(model: str) -> str:
     """A packaged model's transformers folder (smollm2, qwen-0.5b, qwen-1.5b; dequantized once), or hf:ID / a path."""
-    from pathlib import Path
-
     if model.startswith("hf:"):
         return model[3:]
     if Path(model).is_dir():
@@ -249,9 +248,9 @@ class LetterPolicy:
         logits = self._logits(batch)
         log_all = torch.log_softmax(logits, -1)
         out = []
-        for row, s in zip(range(len(batch)), batch):
+        for row, s in enumerate(batch):
             letters = log_all[row, self.letter_ids[:len(s.rewards)]]
-            out.append((torch.softmax(letters, -1), float(torch.exp(letters).sum())))
+            out.append((torch.softmax(letters, -1), float(torch.exp(letters.detach()).sum())))
         return out
 
     def evaluate(self, items: list[Scenario], batch_size: int = 8) -> list[tuple[np.ndarray, float]]:
@@ -322,7 +321,6 @@ def _mean_ci(values: list[float], seed: int = 0, resamples: int = 2000) -> list[
 
 def run_lm_choice(config: LmChoiceRun) -> dict[str, Any]:
     from superalign.models.packaged import weights_fingerprint
-    from pathlib import Path
 
     path = causal_lm_path(config.model)
     trains = config.reward != "none"
