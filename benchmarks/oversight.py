@@ -9,6 +9,9 @@
    The same with every generation decoded alone (`debate-one-at-a-time`, SUPERALIGN_LLAMA_SEQUENCES=1),
    against the default, where requests sent together (the two debaters, neighbouring items) are decoded as
    one wave of llama.cpp sequences: side by side, with the ratio.
+3. The same debate with the debaters served by llama.cpp's own OpenAI-compatible server (`llama_cpp.server`,
+   what a user would otherwise run: same GGUF, context and threads), reached through superalign's OpenAI client
+   with the same concurrency (`debate-server`); the judge stays in process, so the ratio is the debaters' path.
 
 Each item's evidence is gathered once and judged in both answer orders. Cold: an empty request cache (the
 models loaded beforehand, so load time is not counted). Warm: the same run again with the same cache and a
@@ -20,8 +23,13 @@ Usage: python benchmarks/oversight.py [--n 4] [--only judge|judge-answers-last|d
 from __future__ import annotations
 
 import argparse
+import contextlib
+import socket
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from superalign.chat.client import CHAT_MODELS, ChatClient, RequestCache
@@ -33,16 +41,56 @@ from superalign.engine.store import RunStore
 from record import row
 
 CASES = {"judge": ("facts", "scripted:fabricate", "qwen-0.5b", {}),
+         "debate-server": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {}),
          "judge-answers-last": ("facts", "scripted:fabricate", "qwen-0.5b", {"judge_answers_last": True}),
          "debate-one-at-a-time": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {}),
          "debate": ("bbc-cloze?max_chars=900", "qwen-1.5b", "qwen-0.5b", {})}
 
 
+@contextlib.contextmanager
+def llama_server(model: str):
+    """llama.cpp's OpenAI-compatible server on a free local port, for as long as the block runs (then stopped)."""
+    from superalign.chat.client import OpenAIChat
+    from superalign.models import packaged
+    from superalign.settings import settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(packaged.qwen_gguf(model)),
+                               "--n_ctx", "2048", "--n_threads", str(settings().threads), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:  # ready when it lists its model
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("llama_cpp.server did not start: pip install 'llama-cpp-python[server]'")
+                time.sleep(1)
+        yield OpenAIChat(model, f"http://127.0.0.1:{port}/v1", deadline_s=900)  # the server queues requests
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def bench(name: str, n: int) -> tuple[float, list[Transcript]]:
     """Seconds for n items cold (printed with the warm re-run), and the judged transcripts."""
+    if name == "debate-server":
+        with llama_server(CASES[name][1]) as served:
+            return _bench(name, n, served)
+    return _bench(name, n)
+
+
+def _bench(name: str, n: int, served=None) -> tuple[float, list[Transcript]]:
     task, debater_name, judge_name, options = CASES[name]
     items = load_items(task, n)
-    debater, judge_backend = CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
+    debater, judge_backend = served or CHAT_MODELS.get(debater_name)(), CHAT_MODELS.get(judge_name)()
     if name == "debate-one-at-a-time":
         debater.max_sequences = judge_backend.max_sequences = 1
     for backend in (debater, judge_backend):
@@ -87,6 +135,12 @@ def main() -> None:
               f"{same} of {total} arguments identical (the others part where llama.cpp's batch-shape noise flips "
               f"a greedy token); judge accuracy difference {d['difference']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] "
               f"paired over {d['items']} items")
+    if {"debate", "debate-server"} <= set(runs):
+        (ours, _), (server, _) = runs["debate"], runs["debate-server"]
+        items = args.n
+        row(f"debate, {items} items cold (Qwen-1.5B debaters, Qwen-0.5B cloze judge)",
+            f"{60 * items / ours:.1f} items/min", f"llama.cpp server {60 * items / server:.1f} items/min",
+            f"{server / ours:.2f}x", "the debaters' generations through llama_cpp.server, same GGUF and threads")
     if {"judge", "judge-answers-last"} <= set(runs):
         (default, first), (last, second) = runs["judge"], runs["judge-answers-last"]
         d = paired_difference(second, first, score="logprob")
