@@ -80,10 +80,6 @@ class Scenario:
     influence: list[bool]  # per option: does it pay to change when shutdown comes
     best: dict[int, int]  # per length: the most any option of that length finishes
 
-    @property
-    def letters(self) -> str:
-        return LETTERS[:len(self.rewards)]
-
     def messages(self) -> list[dict[str, str]]:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
 
@@ -311,12 +307,11 @@ def _train(policy: LetterPolicy, config: LmChoiceRun) -> list[float]:
     return curve
 
 
-def _mean_ci(values: list[float], seed: int = 0, resamples: int = 2000) -> list[float]:
-    """Mean and a 95% percentile bootstrap over scenarios (the units that vary in an evaluation)."""
-    v = np.asarray(values, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, len(v), (resamples, len(v)))].mean(1)
-    return [float(v.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
+def _mean_ci_list(values: list[float], seed: int) -> list[float]:
+    """Mean and 95% interval over scenarios (the units that vary in an evaluation), as a JSON-able list."""
+    from superalign.metrics import mean_and_ci
+
+    return list(mean_and_ci(values, seed=seed))
 
 
 def run_lm_choice(config: LmChoiceRun) -> dict[str, Any]:
@@ -334,8 +329,8 @@ def run_lm_choice(config: LmChoiceRun) -> dict[str, Any]:
     per_choice = [{**choice_metrics(p, s), "letter_mass": mass} for (p, mass), s in zip(policy.evaluate(choice), choice)]
     per_influence = [{**influence_metrics(p, s), "letter_mass": mass}
                      for (p, mass), s in zip(policy.evaluate(influence), influence)]
-    summary = {key: _mean_ci([r[key] for r in per_choice], config.seed) for key in ("usefulness", "neutrality", "p_long")}
-    summary |= {key: _mean_ci([r[key] for r in per_influence], config.seed)
+    summary = {key: _mean_ci_list([r[key] for r in per_choice], config.seed) for key in ("usefulness", "neutrality", "p_long")}
+    summary |= {key: _mean_ci_list([r[key] for r in per_influence], config.seed)
                 for key in ("p_influence", "p_delay", "modal_influence")}
     summary["letter_mass"] = float(np.mean([r["letter_mass"] for r in per_choice + per_influence]))
     local = Path(path)
