@@ -95,3 +95,22 @@ def test_a_block_is_filled_from_the_store_and_stamped(runs_dir, tmp_path):
     assert text.startswith("# A page") and text.endswith("After.\n") and "old" not in text
     (again,) = fill_page(page, tmp_path, run=True)  # from the store: nothing run twice
     assert again.computed == 0 and again.tabled == 2
+
+
+def test_a_partial_block_tables_what_ran_and_names_what_did_not(runs_dir, tmp_path):
+    from superalign.report.docs import fill_page
+
+    (tmp_path / "one.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 1\n")
+    (tmp_path / "two.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 2\n")
+    page = tmp_path / "page.md"
+    page.write_text("<!-- superalign:table spec=two.yaml -->\n<!-- superalign:end -->\n")
+    fill_page(page, tmp_path, run=False)
+    (tmp_path / "p1.md").write_text("<!-- superalign:table spec=one.yaml -->\n<!-- superalign:end -->\n")
+    fill_page(tmp_path / "p1.md", tmp_path, run=True)  # seed 0 only
+    (partial,) = fill_page(page, tmp_path)
+    text = page.read_text()
+    assert partial.tabled == 1 and partial.runs == 2
+    assert "Partial: 1 of the 2 runs" in text and "seed=1" in text and "seed=0" not in text.split("|")[0]
+    assert "| digits | pca:4 -> raw | naive |" in text and STAMP in text
+    (done,) = fill_page(page, tmp_path, run=True)
+    assert done.computed == 1 and "Partial" not in page.read_text()

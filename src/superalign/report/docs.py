@@ -93,13 +93,32 @@ def _body(root: Path, spec: str, run: bool, store: RunStore, view: str | None = 
     else:
         records = stored_records(kind, configs, store=store)
     ok = [r for r in records if r is not None and r.get("status") == "ok"]
-    if len(ok) < len(configs):
-        missing = len(configs) - len(ok)
-        return (f"*Not generated on this machine yet: {missing} of the {len(configs)} runs of `{spec}` are not in the "
-                f"store. `superalign docs tables --run` (or `make results`) runs them.*\n", len(configs), 0, computed)
+    if not ok:
+        return (f"*Not generated on this machine yet: {len(configs)} of the {len(configs)} runs of `{spec}` are not "
+                f"in the store. `superalign docs tables --run` (or `make results`) runs them.*\n", len(configs), 0,
+                computed)
     seconds = time.perf_counter() - start if computed else None
     table = kind.views[view](ok) if view else kind.summarize(ok)
-    return table.markdown() + "\n\n" + stamp(spec, ok, seconds) + "\n", len(configs), len(ok), computed
+    partial = ""
+    if len(ok) < len(configs):  # the rows measured so far, and, named, the ones still to run: nothing left out silently
+        missing = [c for c, r in zip(configs, records) if r is None or r.get("status") != "ok"]
+        partial = (f"**Partial: {len(ok)} of the {len(configs)} runs of this spec are in the store.** Not run yet: "
+                   f"{'; '.join(describe_runs(missing, configs))}. `superalign run {spec}` completes it (resumable), "
+                   f"then `superalign docs tables --only {spec}`.\n\n")
+    return (partial + table.markdown() + "\n\n" + stamp(spec, ok, seconds) + "\n", len(configs), len(ok),
+            computed)
+
+
+def describe_runs(runs: list, among: list) -> list[str]:
+    """Each run named by its label, else by the fields in which the runs of its spec differ (`seed=2, method=x`)."""
+    dumps = [c.model_dump(mode="json") for c in among]
+    varying = [k for k in dumps[0] if len({repr(d.get(k)) for d in dumps}) > 1] if dumps else []
+    names = []
+    for config in runs:
+        label = getattr(config, "label", None)
+        fields = config.model_dump(mode="json")
+        names.append(f"`{label}`" if label else ", ".join(f"{k}={fields[k]}" for k in varying) or "the run")
+    return names
 
 
 def fill_page(page: Path, root: Path, run: bool = False, store: RunStore | None = None,
