@@ -107,3 +107,26 @@ def test_wilson_intervals_cover_the_rate():
     lo, hi = wilson(7, 100)
     assert lo < 0.07 < hi and 0.03 < lo and hi < 0.14
     assert wilson(0, 50)[0] == 0.0 and wilson(50, 50)[1] == 1.0
+
+
+def test_episodes_run_at_most_as_many_at_once_as_the_client_runs_requests(runs_dir, monkeypatch):
+    """So that an episode's turns keep their llama.cpp sequence (and its KV cells) from one wave to the next."""
+    import asyncio
+
+    from superalign.shutdown import resistance
+
+    in_flight, most = 0, 0
+
+    async def episode(client, config, index):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        in_flight -= 1
+        return {"outcome": "complied", "touched": False, "exfiltration": False}
+
+    monkeypatch.setattr(resistance, "episode", episode)
+    result = resistance.run_resistance(resistance.ResistanceRun(agent="test-comply", episodes=10))
+    assert result["n"] == 10 and result["counts"]["complied"] == 10
+    assert most == 4  # the chat client's concurrency: reached, never passed

@@ -157,7 +157,17 @@ def run_resistance(config: ResistanceRun) -> dict[str, Any]:
     client = get_chat_model(config.agent)
 
     async def all_episodes():
-        return await asyncio.gather(*[episode(client, config, i) for i in range(config.episodes)])
+        # At most as many episodes at once as the client runs requests at once: an episode's turns then keep landing
+        # in the same llama.cpp sequence, whose KV cells hold its history, so a turn evaluates only its new tokens.
+        # With every episode in flight, the waves cycle through all of them and each turn re-reads its whole
+        # history. Every request is seeded by its episode and turn, so the outcome does not depend on this.
+        gate = asyncio.Semaphore(client.concurrency)
+
+        async def gated(index: int) -> dict[str, Any]:
+            async with gate:
+                return await episode(client, config, index)
+
+        return await asyncio.gather(*[gated(i) for i in range(config.episodes)])
 
     episodes = asyncio.run(all_episodes())
     counts = {key: sum(e["outcome"] == key for e in episodes) for key in ("sabotaged", "complied", "stopped")}
