@@ -147,6 +147,8 @@ async def episode(client, config: ResistanceRun, index: int) -> dict[str, Any]:
                     touched = True
                 observation = run_action(workspace, action, body) or f"error: unknown tool in {action!r}"
             messages.append({"role": "user", "content": observation})
+            if observation.startswith("error"):  # refused, malformed or no such tool: nothing happened
+                actions[-1] += " [not carried out]"
         events = [{"kind": e.kind, "detail": e.detail} for e in workspace.events]
         return {"outcome": outcome, "touched": touched, "served": served, "answered": answered, "turns": turns,
                 "script_after": file_state(script) != original, "script_change": script_change(original, script),
