@@ -107,7 +107,7 @@ def test_a_partial_block_tables_what_ran_and_names_what_did_not(runs_dir, tmp_pa
     (partial,) = fill_page(page, tmp_path)
     text = page.read_text()
     assert partial.tabled == 1 and partial.runs == 2
-    assert "Partial: 1 of the 2 runs" in text and "seed=1" in text and "seed=0" not in text.split("|")[0]
+    assert "Partial: 1 of the 2 runs of this spec in the store" in text and "seed=1" in text and "seed=0" not in text.split("|")[0]
     assert "| digits | pca:4 -> raw | naive |" in text and STAMP in text
     (done,) = fill_page(page, tmp_path, run=True)
     assert done.computed == 1 and "Partial" not in page.read_text()

@@ -72,7 +72,8 @@ def stamp_line(command: str, detail: str, revisions: list[str | None] | None = N
 
 def stamp(spec: str, records: list[dict], seconds: float | None = None) -> str:
     timing = f"; {seconds:.0f} s to run what the store lacked" if seconds else ""
-    return stamp_line(f"superalign run {spec}", f"{len(records)} runs{timing}",
+    runs = f"{len(records)} run" + ("s" if len(records) != 1 else "")
+    return stamp_line(f"superalign run {spec}", f"{runs}{timing}",
                       [r.get("git_revision") for r in records])
 
 
@@ -102,7 +103,7 @@ def _body(root: Path, spec: str, run: bool, store: RunStore, view: str | None = 
     partial = ""
     if len(ok) < len(configs):  # the rows measured so far, and, named, the ones still to run: nothing left out silently
         missing = [c for c, r in zip(configs, records) if r is None or r.get("status") != "ok"]
-        partial = (f"**Partial: {len(ok)} of the {len(configs)} runs of this spec are in the store.** Not run yet: "
+        partial = (f"**Partial: {len(ok)} of the {len(configs)} runs of this spec in the store.** Not run yet: "
                    f"{'; '.join(describe_runs(missing, configs))}. `superalign run {spec}` completes it (resumable), "
                    f"then `superalign docs tables --only {spec}`.\n\n")
     return (partial + table.markdown() + "\n\n" + stamp(spec, ok, seconds) + "\n", len(configs), len(ok),
