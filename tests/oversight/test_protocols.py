@@ -407,3 +407,56 @@ def test_a_liar_argues_every_wrong_answer_against_the_honest_debater(runs_dir):
     # a spec without a liar keeps the key it had before the field existed
     _, [plain] = expand({k: v for k, v in spec.items() if k != "liar"})
     assert "liar" not in kind.keyed(plain.model_dump(mode="json"))
+
+
+def test_a_request_already_being_computed_is_computed_once():
+    calls = []
+
+    class Slow(MockChat):
+        async def generate(self, messages, max_tokens, temperature, seed=None):
+            calls.append(messages[-1]["content"])
+            await asyncio.sleep(0.01)  # still running when the second, identical request arrives
+            return await super().generate(messages, max_tokens, temperature, seed)
+
+    client = ChatClient(Slow(lambda m: "the argument"))
+
+    async def both():
+        same = [{"role": "user", "content": "argue"}]
+        return await asyncio.gather(client.chat(same), client.chat(same),
+                                    client.chat([{"role": "user", "content": "another"}]))
+
+    first, second, other = asyncio.run(both())
+    assert first.text == second.text == other.text == "the argument"
+    assert sorted(calls) == ["another", "argue"]  # the duplicate waited for the first
+    assert client.usage.requests == 3 and client.usage.cached == 1
+
+    class Failing(MockChat):
+        async def generate(self, messages, max_tokens, temperature, seed=None):
+            await asyncio.sleep(0.01)
+            raise SuperalignError("the backend failed")
+
+    failing = ChatClient(Failing())
+
+    async def fail_both():
+        same = [{"role": "user", "content": "argue"}]
+        return await asyncio.gather(failing.chat(same), failing.chat(same), return_exceptions=True)
+
+    assert [str(e) for e in asyncio.run(fail_both())] == ["the backend failed"] * 2  # both hear of it
+
+
+def test_items_of_one_source_start_together_and_come_back_in_item_order(runs_dir):
+    from superalign.oversight.runner import run_transcripts, source_groups
+
+    items = [OversightItem(f"s/{i}", f"Question {i}?", ("yes", "no"), i % 2, f"Story {'AB'[i % 2]}.")
+             for i in range(6)]
+    assert sorted(range(6), key=source_groups(items).__getitem__) == [0, 2, 4, 1, 3, 5]
+    seen = []
+
+    def script(messages):
+        seen.append(re.search(r"Question (\d)", messages[-1]["content"]).group(1))
+        return "Answer: A\nConfidence: 0.6"
+
+    settings = Settings(judge_sees_source=True, judge_mode="generate")
+    transcripts = asyncio.run(run_transcripts("direct", items, {"judge": ChatClient(MockChat(script))}, settings))
+    assert [t.item_id for t in transcripts] == [f"s/{i}" for i in range(6) for _ in range(2)]  # both orders each
+    assert seen[:6] == ["0", "0", "2", "2", "4", "4"]  # story A's questions first

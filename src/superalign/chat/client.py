@@ -23,7 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
 from superalign.errors import SuperalignError
@@ -304,14 +304,40 @@ class ChatClient:
 
     def __post_init__(self) -> None:
         self._semaphore: asyncio.Semaphore | None = None
+        self._running: dict[str, asyncio.Future] = {}  # requests being computed, by cache key
         self._loop = None
 
     def _limit(self) -> asyncio.Semaphore:
-        # A semaphore belongs to one event loop; a client may serve several asyncio.run calls.
+        # A semaphore (and a future) belongs to one event loop; a client may serve several asyncio.run calls.
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self._semaphore, self._loop = asyncio.Semaphore(self.concurrency), loop
+            self._semaphore, self._running, self._loop = asyncio.Semaphore(self.concurrency), {}, loop
         return self._semaphore
+
+    async def _once(self, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """`compute()`, unless the same request is being computed already: then that one's result. A debate judged
+        in both speaker orders sends each first-round argument twice at once, and the cache alone would not catch
+        the second before the first is done."""
+        self._limit()
+        if key in self._running:
+            self.usage.cached += 1
+            return await asyncio.shield(self._running[key])
+        future = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            result = await compute()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so a request nobody else waited for logs nothing
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            self._running.pop(key, None)
 
     @property
     def name(self) -> str:
@@ -333,6 +359,11 @@ class ChatClient:
             self.usage.requests += 1
             self.usage.cached += 1
             return hit
+        self.usage.requests += 1
+        return await self._once(key, lambda: self._generate(key, messages, max_tokens, temperature, seeded))
+
+    async def _generate(self, key: str, messages: list[Message], max_tokens: int, temperature: float,
+                        seeded: dict) -> ChatResponse:
         error: Exception | None = None
         retries = 0 if getattr(self.backend, "retries_itself", False) else self.retries  # one policy, not two
         for attempt in range(retries + 1):
@@ -348,7 +379,6 @@ class ChatClient:
         else:
             raise SuperalignError(f"chat model {self.name}: {retries + 1} attempts failed ({error}); "
                                   "check that the server is up, or raise the timeout")
-        self.usage.requests += 1
         self.usage.prompt_tokens += response.prompt_tokens
         self.usage.completion_tokens += response.completion_tokens
         if self.cache is not None:
@@ -373,11 +403,15 @@ class ChatClient:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cached += 1
             return dict(hit.top_logprobs[0])
-        async with self._limit():
-            scores = await asyncio.to_thread(score, messages, prefix, list(tokens))
-        if self.cache is not None:
-            self.cache.put(key, ChatResponse("", top_logprobs=[scores]))
-        return scores
+
+        async def compute() -> dict[str, float]:
+            async with self._limit():
+                scores = await asyncio.to_thread(score, messages, prefix, list(tokens))
+            if self.cache is not None:
+                self.cache.put(key, ChatResponse("", top_logprobs=[scores]))
+            return scores
+
+        return dict(await self._once(key, compute))
 
 
 # Built-ins: the modules of superalign.chat (llama.cpp models register in chat/llama.py); plugins: entry points.
