@@ -111,3 +111,21 @@ def test_a_partial_block_tables_what_ran_and_names_what_did_not(runs_dir, tmp_pa
     assert "| digits | pca:4 -> raw | naive |" in text and STAMP in text
     (done,) = fill_page(page, tmp_path, run=True)
     assert done.computed == 1 and "Partial" not in page.read_text()
+
+
+def test_a_table_is_never_replaced_by_one_with_fewer_runs(runs_dir, tmp_path):
+    """A fresh machine's store is empty: writing the docs there keeps the tables another machine generated."""
+    from superalign.report.docs import fill_page, tabled_runs
+
+    (tmp_path / "two.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 2\n")
+    page = tmp_path / "page.md"
+    page.write_text("<!-- superalign:table spec=two.yaml -->\n<!-- superalign:end -->\n")
+    fill_page(page, tmp_path, run=True)
+    generated = page.read_text()
+    assert tabled_runs(generated) == 2
+
+    other_machine = tmp_path / "empty-store.sqlite"
+    from superalign.engine.store import RunStore
+
+    (kept,) = fill_page(page, tmp_path, store=RunStore(other_machine))
+    assert kept.kept == 2 and kept.tabled == 0 and page.read_text() == generated

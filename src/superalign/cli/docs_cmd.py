@@ -31,4 +31,7 @@ def tables(
             raise SuperalignError(f"--page {path}: no such page")
         for filled in fill_page(path, root, run=run, only=only):
             state = "tabled" if filled.tabled else "not generated yet (run with --run)"
+            if filled.kept:
+                state = (f"kept as it was: the page tables {filled.kept} runs, this store has {filled.tabled} "
+                         "(run with --run to make the rest here)")
             err.print(f"{path}: {filled.spec}: {filled.runs} runs ({filled.computed} run now), {state}")

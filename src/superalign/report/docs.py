@@ -42,6 +42,7 @@ class Filled:
     runs: int  # runs the spec names
     tabled: int  # of those, in the store and tabled
     computed: int  # run now
+    kept: int = 0  # runs tabled by the block already on the page, kept because this store has fewer of them
 
 
 def cpu_name() -> str:
@@ -134,6 +135,11 @@ def fill_page(page: Path, root: Path, run: bool = False, store: RunStore | None 
             bodies.append(old)
             continue
         body, runs, tabled, computed = _body(root, spec, run, store, view)
+        already = tabled_runs(old)
+        if tabled < already:  # a store on another machine made more of it: never replace a table by a lesser one
+            bodies.append(old)
+            filled.append(Filled(page, spec, runs, tabled, computed, kept=already))
+            continue
         bodies.append(body)
         filled.append(Filled(page, spec, runs, tabled, computed))
     text = page.read_text()
@@ -145,6 +151,12 @@ def fill_page(page: Path, root: Path, run: bool = False, store: RunStore | None 
         with atomic_path(page) as tmp:
             tmp.write_text(new)
     return filled
+
+
+def tabled_runs(body: str) -> int:
+    """How many runs a generated block tables, read off its stamp (0 for a block not generated yet)."""
+    counts = [int(m[1]) for m in re.finditer(r"`superalign run \S+` \((\d+) runs?\b", body)]
+    return sum(counts)
 
 
 def blocks(page: Path) -> list[tuple[str, str | None, str]]:
