@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from superalign.report.docs import cpu_name, stamp_line
+    from superalign.engine.record import cpu_name
+    from superalign.report.docs import stamp_line
 
     rows, failed = [], []
     start = time.perf_counter()

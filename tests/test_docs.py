@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from superalign.engine import load_spec
+from superalign.errors import SuperalignError
 from superalign.report.docs import BLOCK, STAMP, blocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,26 @@ def test_every_results_table_is_generated_with_a_stamp(page):
             assert "superalign docs tables --run" in body, f"{page}: the block of {spec} is empty; run `make results`"
 
 
+def test_every_archived_table_regenerates_from_its_records(tmp_path):
+    """Where the records behind a table are in results/, the table on the page is what they make (nothing typed,
+    nothing edited after): each such page is regenerated from them alone, on an empty store, and compared."""
+    import shutil
+
+    from superalign.engine.store import RunStore
+    from superalign.report.docs import archive_path, fill_page
+
+    for page in sorted(DOCS.glob("*.md")):
+        archived = [body for spec, _, body in blocks(page) if archive_path(ROOT, spec).exists()]
+        if not archived:
+            continue
+        copy = tmp_path / page.name
+        shutil.copy(page, copy)
+        for body in archived:  # each such block emptied, so it cannot be kept as it was
+            copy.write_text(copy.read_text().replace(body, "\n"))
+        fill_page(copy, ROOT, store=RunStore(tmp_path / f"{page.stem}.sqlite"), write_archives=False)
+        assert copy.read_text() == page.read_text(), f"{page.name}: a table differs from what its records make"
+
+
 def test_the_default_spec_is_the_default_grid():
     from superalign.w2s.grid import DEFAULT_METHODS, DEFAULT_SEEDS, default_configs
 
@@ -114,8 +135,9 @@ def test_a_partial_block_tables_what_ran_and_names_what_did_not(runs_dir, tmp_pa
 
 
 def test_a_table_is_never_replaced_by_one_with_fewer_runs(runs_dir, tmp_path):
-    """A fresh machine's store is empty: writing the docs there keeps the tables another machine generated."""
-    from superalign.report.docs import fill_page, tabled_runs
+    """A fresh machine's store is empty: writing the docs there keeps the tables another machine generated (here one
+    whose records were not archived)."""
+    from superalign.report.docs import archive_path, fill_page, tabled_runs
 
     (tmp_path / "two.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 2\n")
     page = tmp_path / "page.md"
@@ -123,9 +145,33 @@ def test_a_table_is_never_replaced_by_one_with_fewer_runs(runs_dir, tmp_path):
     fill_page(page, tmp_path, run=True)
     generated = page.read_text()
     assert tabled_runs(generated) == 2
+    archive_path(tmp_path, "two.yaml").unlink()
 
     other_machine = tmp_path / "empty-store.sqlite"
     from superalign.engine.store import RunStore
 
     (kept,) = fill_page(page, tmp_path, store=RunStore(other_machine))
     assert kept.kept == 2 and kept.tabled == 0 and page.read_text() == generated
+
+
+def test_the_records_behind_a_table_are_archived_and_regenerate_it_on_an_empty_store(runs_dir, tmp_path):
+    from superalign.engine.store import RunStore
+    from superalign.report.docs import archive_path, fill_page, read_archive
+
+    (tmp_path / "two.yaml").write_text("kind: w2s\ntask: digits\nweak: pca:4\nstrong: raw\nseeds: 2\n")
+    page = tmp_path / "page.md"
+    page.write_text("<!-- superalign:table spec=two.yaml -->\n<!-- superalign:end -->\n")
+    fill_page(page, tmp_path, run=True)
+    generated = page.read_text()
+    archive = archive_path(tmp_path, "two.yaml")
+    assert archive == tmp_path / "results" / "two.jsonl" and len(read_archive(archive)) == 2
+
+    page.write_text("<!-- superalign:table spec=two.yaml -->\n<!-- superalign:end -->\n")
+    fresh = RunStore(tmp_path / "fresh.sqlite")
+    (again,) = fill_page(page, tmp_path, run=True, store=fresh)  # another machine: nothing run, same table
+    assert again.computed == 0 and again.tabled == 2 and page.read_text() == generated and fresh.count() == 2
+
+    assert "s of computing" in generated  # the run time comes from the records, so it regenerates too
+    archive.write_text("{not json\n")
+    with pytest.raises(SuperalignError, match="two.jsonl:1: not a JSON record"):
+        fill_page(page, tmp_path, store=RunStore(tmp_path / "third.sqlite"))

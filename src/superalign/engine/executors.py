@@ -39,7 +39,7 @@ def execute(kind_name: str, config_json: dict[str, Any]) -> dict[str, Any]:
         result = kind.run(kind.config(**config_json))
         if isinstance(result, BaseModel):
             result = result.model_dump(mode="json")
-        return {"ok": True, "result": result}
+        return {"ok": True, "result": result, "seconds": round(time.time() - start, 3)}
     except ImportError:
         raise
     except Exception as exc:  # a failed run is recorded, not lost

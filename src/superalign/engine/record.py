@@ -1,7 +1,7 @@
 """Run records: everything needed to reproduce and audit a run, as plain JSON.
 
 A record has: schema version, kind, config and its hash, seed, git revision, package versions,
-the result (metrics, timings), the host and creation time.
+the result (metrics, timings), the host, its CPU and creation time.
 """
 
 from __future__ import annotations
@@ -43,10 +43,23 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+@lru_cache(maxsize=1)
+def cpu_name() -> str:
+    """The CPU's model name (a table's timings and llama.cpp's numerics depend on it)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def make_record(kind: str, config: dict[str, Any], config_hash: str, result: dict[str, Any],
-                status: str = "ok") -> dict[str, Any]:
-    """A run record; a failed run's `result` holds `error` (one line) and `traceback`."""
-    return {
+                status: str = "ok", seconds: float | None = None) -> dict[str, Any]:
+    """A run record; a failed run's `result` holds `error` (one line) and `traceback`; `seconds` is the run's wall
+    time where the executor measured it."""
+    record = {
         "schema_version": SCHEMA_VERSION,
         "kind": kind,
         "status": status,
@@ -56,6 +69,10 @@ def make_record(kind: str, config: dict[str, Any], config_hash: str, result: dic
         "git_revision": git_revision(),
         "packages": package_versions(),
         "host": platform.node(),
+        "cpu": cpu_name(),
         "created": time.time(),
         "result": result,
     }
+    if seconds is not None:
+        record["seconds"] = seconds
+    return record

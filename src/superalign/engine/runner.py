@@ -73,7 +73,8 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
         def on_outcome(position: int, outcome: dict[str, Any]) -> None:
             index = todo[position]
             if outcome.get("ok"):
-                store.put(make_record(kind.name, payloads[position], keys[index], outcome["result"]))
+                store.put(make_record(kind.name, payloads[position], keys[index], outcome["result"],
+                                      seconds=outcome.get("seconds")))
                 summary.done += 1
             else:
                 store.put(make_record(kind.name, payloads[position], keys[index],
