@@ -147,6 +147,8 @@ def test_every_bad_input_gets_one_line_and_exit_2(bad, tmp_path):
         failures = [f for f in pool.map(attempt, table) if f]
     assert not failures, "\n".join(failures)
     assert not (bad / "no").exists()  # --export made no folder
+    written = sum(f.stat().st_size for f in (tmp_path / "home").rglob("*") if f.is_file())
+    assert written < 20e6, f"bad inputs wrote {written / 1e6:.0f} MB (a model assembled before the input was checked?)"
 
 
 def test_debug_shows_the_traceback(bad):

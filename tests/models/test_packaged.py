@@ -27,3 +27,21 @@ def test_an_assembled_file_is_rehashed_only_when_it_changed_and_a_tampered_one_i
     assert not packaged.still_verified(tmp_path / "missing.gguf")
     (tmp_path / "model.gguf.sha256.json").write_text("[1, 2]")  # a sidecar of the wrong shape: not trusted
     assert not packaged.still_verified(model)
+
+
+def test_assembly_on_a_nearly_full_disk_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    import pytest
+
+    from superalign.errors import SuperalignError
+    from superalign.settings import configure
+
+    monkeypatch.setenv("SUPERALIGN_HOME", str(tmp_path / "home"))
+    configure()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 << 30, (10 << 30) - (300 << 20), 300 << 20))
+    with pytest.raises(SuperalignError, match=r"assembling qwen-0.5b needs about 0.5 GB in .* 0.3 GB free"):
+        packaged.qwen_gguf("qwen-0.5b")
+    assert not any((tmp_path / "home").rglob("*.partial"))

