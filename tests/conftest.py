@@ -8,7 +8,15 @@ import tempfile
 
 import pytest
 
-_HOME = tempfile.mkdtemp(prefix="superalign-test-")
+
+def _roomiest_temp_parent() -> str:
+    """The session's home holds GBs of assembled models: /tmp, or the project folder where /tmp is smaller (a tmpfs
+    on some CI machines)."""
+    candidates = [tempfile.gettempdir(), os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    return max(candidates, key=lambda folder: shutil.disk_usage(folder).free)
+
+
+_HOME = tempfile.mkdtemp(prefix=".superalign-test-", dir=_roomiest_temp_parent())
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)  # assembled models are GBs: leave nothing behind
 os.environ["SUPERALIGN_HOME"] = _HOME
 os.environ.setdefault("SUPERALIGN_PROGRESS", "0")
