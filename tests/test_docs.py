@@ -164,7 +164,7 @@ def test_the_records_behind_a_table_are_archived_and_regenerate_it_on_an_empty_s
     fill_page(page, tmp_path, run=True)
     generated = page.read_text()
     archive = archive_path(tmp_path, "two.yaml")
-    assert archive == tmp_path / "results" / "two.jsonl" and len(read_archive(archive)) == 2
+    assert archive == tmp_path / "results" / "two.jsonl.gz" and len(read_archive(archive)) == 2
 
     page.write_text("<!-- superalign:table spec=two.yaml -->\n<!-- superalign:end -->\n")
     fresh = RunStore(tmp_path / "fresh.sqlite")
@@ -172,6 +172,11 @@ def test_the_records_behind_a_table_are_archived_and_regenerate_it_on_an_empty_s
     assert again.computed == 0 and again.tabled == 2 and page.read_text() == generated and fresh.count() == 2
 
     assert "s of computing" in generated  # the run time comes from the records, so it regenerates too
-    archive.write_text("{not json\n")
-    with pytest.raises(SuperalignError, match="two.jsonl:1: not a JSON record"):
+    import gzip
+
+    archive.write_bytes(gzip.compress(b"{not json\n"))
+    with pytest.raises(SuperalignError, match="two.jsonl.gz:1: not a JSON record"):
         fill_page(page, tmp_path, store=RunStore(tmp_path / "third.sqlite"))
+    archive.write_text("plain text")
+    with pytest.raises(SuperalignError, match="two.jsonl.gz: not a gzipped JSON-lines file"):
+        fill_page(page, tmp_path, store=RunStore(tmp_path / "fourth.sqlite"))

@@ -15,7 +15,7 @@ date; without `--run` it tables what the store has and says, in place of the tab
 command that makes it. `tests/test_docs.py` checks that every table in docs/ is such a block with a stamp and that
 its spec validates.
 
-The records behind each table are kept in the repository (`results/<spec>.jsonl`, one JSON record a line), written
+The records behind each table are kept in the repository (`results/<spec>.jsonl.gz`, one JSON record a line, gzipped), written
 with the table and read back into the store before a block is computed: a fresh clone, or a machine whose store is
 empty, regenerates the same tables without running anything, and adds to a partial table instead of starting over.
 The docs test regenerates every archived table from its records and compares.
@@ -23,6 +23,7 @@ The docs test regenerates every archived table from its records and compares.
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import re
@@ -86,15 +87,19 @@ def archive_path(root: Path, spec: str) -> Path:
     relative = Path(spec)
     if relative.parts and relative.parts[0] == "examples":
         relative = Path(*relative.parts[1:])
-    return root / "results" / relative.with_suffix(".jsonl")
+    return root / "results" / relative.with_suffix(".jsonl.gz")
 
 
 def read_archive(path: Path) -> list[dict]:
     """The archived records (JSON only: nothing in the repository is unpickled or executed)."""
     if not path.exists():
         return []
+    try:
+        text = gzip.decompress(path.read_bytes()).decode()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise SuperalignError(f"{path}: not a gzipped JSON-lines file ({exc}); restore it with git checkout {path}") from exc
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -120,13 +125,15 @@ def restore_archive(path: Path, keys: list[str], store: RunStore) -> int:
 
 
 def write_archive(path: Path, records: list[dict]) -> None:
-    """The successful records of a table, one a line in the spec's order, written atomically."""
+    """The successful records of a table, one a line in the spec's order, gzipped (mtime 0: the same records make the
+    same bytes), written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(r, sort_keys=True, default=str, allow_nan=True) + "\n" for r in records)
-    if path.exists() and path.read_text() == text:
+    data = gzip.compress(text.encode(), compresslevel=9, mtime=0)
+    if path.exists() and path.read_bytes() == data:
         return
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_bytes(data)
 
 
 def _body(root: Path, spec: str, run: bool, store: RunStore,
