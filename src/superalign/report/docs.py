@@ -15,7 +15,7 @@ date; without `--run` it tables what the store has and says, in place of the tab
 command that makes it. `tests/test_docs.py` checks that every table in docs/ is such a block with a stamp and that
 its spec validates.
 
-The records behind each table are kept in the repository (`results/<spec>.jsonl.gz`, one JSON record a line, gzipped), written
+The records behind each table are kept in the repository (`results/<spec>.jsonl.gz`, gzipped JSON lines), written
 with the table and read back into the store before a block is computed: a fresh clone, or a machine whose store is
 empty, regenerates the same tables without running anything, and adds to a partial table instead of starting over.
 The docs test regenerates every archived table from its records and compares.
