@@ -4,7 +4,7 @@
     row("featurize 1,000 BBC texts, MiniLM-L6", "623 texts/s", "SentenceTransformer.encode 244 texts/s", "2.55x")
 
 Printed always; also appended as a JSON line to $BENCH_OUT when `benchmarks/make_page.py` (`make bench`) runs the
-script, which writes the page from those rows with a stamp.
+script, which keeps them in benchmarks/results/<script>.json, stamped, and writes the page from those files.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def test_the_site_builds_strictly_with_the_report_from_the_store(tmp_path):
 @pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
 def test_every_results_table_is_generated_with_a_stamp(page):
     text = (DOCS / page).read_text()
-    if page == "benchmarks.md":  # written whole by `make bench` (benchmarks/make_page.py), stamped at its foot
+    if page == "benchmarks.md":  # written whole by `make bench` (benchmarks/make_page.py): test_the_benchmarks_page...
         assert STAMP in text and "make bench" in text
         return
     if page in PENDING:
@@ -69,6 +69,22 @@ def test_every_results_table_is_generated_with_a_stamp(page):
             assert STAMP in body and "commit" in body, f"{page}: the table of {spec} has no stamp"
         else:
             assert "superalign docs tables --run" in body, f"{page}: the block of {spec} is empty; run `make results`"
+
+
+def test_the_benchmarks_page_is_what_the_stored_benchmark_rows_make():
+    """docs/benchmarks.md is rendered from benchmarks/results/ alone: no row typed, none left out, each stamped."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_page", ROOT / "benchmarks" / "make_page.py")
+    make_page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_page)
+    page = make_page.render()
+    assert page == (DOCS / "benchmarks.md").read_text(), "run `python benchmarks/make_page.py --render`"
+    stored = [make_page.load(s) for s in make_page.CPU + make_page.LLM]
+    rows = sum(len(r["rows"]) for r in stored if r)
+    assert rows and page.count("\n| ") - 1 == rows  # every stored row on the page, and the header
+    for result in filter(None, stored):
+        assert result["commit"] and result["cpu"] and result["date"], result["script"]
 
 
 def test_every_archived_table_regenerates_from_its_records(tmp_path):
@@ -128,7 +144,7 @@ def test_a_partial_block_tables_what_ran_and_names_what_did_not(runs_dir, tmp_pa
     (partial,) = fill_page(page, tmp_path)
     text = page.read_text()
     assert partial.tabled == 1 and partial.runs == 2
-    assert "Partial: 1 of the 2 runs of this spec in the store" in text and "seed=1" in text and "seed=0" not in text.split("|")[0]
+    assert "Partial: 1 of the 2 runs of this spec recorded" in text and "seed=1" in text and "seed=0" not in text.split("|")[0]
     assert "| digits | pca:4 -> raw | naive |" in text and STAMP in text
     (done,) = fill_page(page, tmp_path, run=True)
     assert done.computed == 1 and "Partial" not in page.read_text()

@@ -159,14 +159,14 @@ def _body(root: Path, spec: str, run: bool, store: RunStore,
         records = stored_records(kind, configs, store=store)
     ok = [r for r in records if r is not None and r.get("status") == "ok"]
     if not ok:
-        return (f"*Not generated on this machine yet: {len(configs)} of the {len(configs)} runs of `{spec}` are not "
-                f"in the store. `superalign docs tables --run` (or `make results`) runs them.*\n", len(configs), 0,
+        return (f"*Not generated yet: none of the {len(configs)} runs of `{spec}` is in `results/` or this machine's "
+                f"store. `superalign docs tables --run` (or `make results`) runs them.*\n", len(configs), 0,
                 computed, [])
     table = kind.views[view](ok) if view else kind.summarize(ok)
     partial = ""
     if len(ok) < len(configs):  # the rows measured so far, and, named, the ones still to run: nothing left out silently
         missing = [c for c, r in zip(configs, records) if r is None or r.get("status") != "ok"]
-        partial = (f"**Partial: {len(ok)} of the {len(configs)} runs of this spec in the store.** Not run yet: "
+        partial = (f"**Partial: {len(ok)} of the {len(configs)} runs of this spec recorded.** Not run yet: "
                    f"{'; '.join(describe_runs(missing, configs))}. `superalign run {spec}` completes it (resumable), "
                    f"then `superalign docs tables --only {spec}`.\n\n")
     return (partial + table.markdown() + "\n\n" + stamp(spec, ok) + "\n", len(configs), len(ok),
