@@ -161,6 +161,25 @@ def test_get_or_run_keys_every_kind_one_way_and_keeps_the_old_w2s_keys(runs_dir)
     assert [r["result"]["value"] for r in again.records] == [1, 2, 3]
 
 
+def test_a_runs_records_name_the_commit_it_started_at_not_one_made_while_it_ran(runs_dir, monkeypatch):
+    from superalign.engine import record
+
+    head = ["started-at"]
+    monkeypatch.setattr(record, "_read_git_revision", lambda: head[0])
+    record.git_revision.cache_clear()
+
+    def run_while_committing(config):
+        head[0] = "committed-meanwhile"  # someone commits while the run computes
+        return {"value": config.x}
+
+    try:
+        KINDS.add("committing-toy", Kind("committing-toy", Config, run_while_committing, IN_PROCESS.summarize))
+        result = run_grid(KINDS.get("committing-toy"), [Config(x=1), Config(x=2)], store=RunStore())
+    finally:
+        record.git_revision.cache_clear()
+    assert [r["git_revision"] for r in result.records] == ["started-at", "started-at"]
+
+
 def test_an_out_of_tree_kind_runs_from_the_cli_in_process_pool_and_ray_and_in_the_report(plugin, tmp_path):
     env = {"PYTHONPATH": str(plugin), "SUPERALIGN_HOME": str(tmp_path / "home"), "TOY_LOG": str(tmp_path / "log")}
     spec = tmp_path / "toy.yaml"

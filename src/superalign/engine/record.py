@@ -20,6 +20,12 @@ _PACKAGES = ("superalign", "torch", "transformers", "sentence-transformers", "sc
 
 @lru_cache(maxsize=1)
 def git_revision() -> str | None:
+    """The commit this process runs (`-dirty` with uncommitted changes), read once: `run_grid` reads it as a grid
+    starts, so a run that takes hours is not stamped with a commit made while it ran."""
+    return _read_git_revision()
+
+
+def _read_git_revision() -> str | None:
     try:
         root = Path(__file__).resolve().parents[3]
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)

@@ -16,7 +16,7 @@ from superalign.engine.executors import check_executor, run_with
 from superalign.engine.kind import Kind
 from superalign.engine.spec import config_key
 from superalign.engine.get_or_run import Outcome, adopt_legacy, needs_run
-from superalign.engine.record import make_record
+from superalign.engine.record import git_revision, make_record, package_versions
 from superalign.engine.store import RunStore
 
 Progress = Callable[[str, int], Callable[[], None]]
@@ -65,6 +65,8 @@ def run_grid(kind: Kind, configs: list[BaseModel], store: RunStore | None = None
     todo = [i for i, key in enumerate(keys) if refresh or needs_run(statuses.get(key), retry_failed=retry_failed)]
     summary = GridResult(total=len(configs), stored=len(configs) - len(todo), computed=set(todo))
     if todo:
+        # Read once, now: a long run's records name the code it started with, not a commit made while it ran.
+        git_revision(), package_versions()
         if kind.prepare is not None:
             kind.prepare([configs[i] for i in todo], progress or (lambda label, total: lambda: None))
         tick = progress("runs", len(todo)) if progress else (lambda: None)
