@@ -50,6 +50,9 @@ def run_script(script: str) -> dict:
     rows of an earlier run) its error line."""
     from superalign.engine.record import cpu_name, git_revision, package_versions
 
+    # Where, read before the script runs: its rows name the code it started with, not a commit made meanwhile.
+    where = {"commit": git_revision(), "packages": package_versions(), "cpu": cpu_name(),
+             "date": time.strftime("%Y-%m-%d")}
     name, *options = script.split()
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as record:
         start = time.perf_counter()
@@ -59,8 +62,7 @@ def run_script(script: str) -> dict:
         seconds = round(time.perf_counter() - start)
         rows = [json.loads(line) for line in Path(record.name).read_text().splitlines() if line.strip()]
     print(done.stdout, end="")
-    where = {"commit": git_revision(), "packages": package_versions(), "cpu": cpu_name(),
-             "date": time.strftime("%Y-%m-%d"), "seconds": seconds}
+    where["seconds"] = seconds
     if done.returncode != 0 or not rows:
         error = (done.stderr.strip().splitlines() or ["no rows and no error output"])[-1]
         print(f"{script} failed: {error}", file=sys.stderr)

@@ -140,7 +140,8 @@ def main() -> None:
         items = args.n
         row(f"debate, {items} items cold (Qwen-1.5B debaters, Qwen-0.5B cloze judge)",
             f"{60 * items / ours:.1f} items/min", f"llama.cpp server {60 * items / server:.1f} items/min",
-            f"{server / ours:.2f}x", "the debaters' generations through llama_cpp.server, same GGUF and threads")
+            f"{server / ours:.2f}x",
+            "the debaters' generations through llama_cpp.server, same GGUF and threads; no per-token log-probs asked")
     if {"judge", "judge-answers-last"} <= set(runs):
         (default, first), (last, second) = runs["judge"], runs["judge-answers-last"]
         d = paired_difference(second, first, score="logprob")

@@ -55,7 +55,10 @@ def test_http_backend_against_the_real_server(server, runs_dir, monkeypatch):
     backend = CHAT_MODELS.get(f"openai:smollm2?base_url={server}&key_env=SUPERALIGN_TEST_KEY")()
     client = ChatClient(backend)
     reply = asyncio.run(client.chat([{"role": "user", "content": "Say hello."}], max_tokens=8))
-    assert reply.text and reply.completion_tokens > 0 and reply.logprobs
+    assert reply.text and reply.completion_tokens > 0 and reply.logprobs is None  # not asked for by default
+    asked = CHAT_MODELS.get(f"openai:smollm2?base_url={server}&key_env=SUPERALIGN_TEST_KEY&logprobs=1")()
+    reply = asyncio.run(ChatClient(asked).chat([{"role": "user", "content": "Say hi."}], max_tokens=8))
+    assert reply.text and len(reply.logprobs) == reply.completion_tokens
     assert reply.served_model  # what the server says answered
     record = run_protocol("direct", load_items("bbc-topics", 2), {"judge": client}, Settings(), item_set="bbc-topics")
     assert record["result"]["metrics"]["transcripts"] == 4

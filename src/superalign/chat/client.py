@@ -188,12 +188,15 @@ class OpenAIChat(ChatBackend):
     5xx) with backoff, `max_retries` times, and never other 4xx answers (a bad request or a wrong key stays
     wrong): those become one error line. `deadline_s` bounds the whole request, retries included; the client
     adds no retries of its own (`retries_itself`). The served model's name is kept with each response.
+    Per-token log-probs of a generation are asked for only with `logprobs` (`&logprobs=1`): no protocol reads
+    them, and llama.cpp's server takes about 7x as long over a debater's argument when asked (measured:
+    11.8 s against 1.7 s for the same 41 tokens).
     """
 
     retries_itself = True
 
     def __init__(self, model: str, base_url: str, key_env: str | None = None, max_retries: int | None = None,
-                 deadline_s: float | None = None):
+                 deadline_s: float | None = None, logprobs: bool = False):
         from superalign.settings import settings
 
         self.name = f"openai:{model}"
@@ -202,9 +205,11 @@ class OpenAIChat(ChatBackend):
         self.key_env = key_env
         self.max_retries = settings().http_retries if max_retries is None else max_retries
         self.deadline_s = settings().http_deadline if deadline_s is None else deadline_s
+        self.logprobs = logprobs
 
     def identity(self) -> dict[str, Any]:
-        return {"kind": "openai", "model": self.model, "base_url": self.base_url}  # the key is not identity
+        identity = {"kind": "openai", "model": self.model, "base_url": self.base_url}  # the key is not identity
+        return identity | ({"logprobs": True} if self.logprobs else {})  # a cached reply without them won't do
 
     def _client(self):
         import openai
@@ -222,12 +227,12 @@ class OpenAIChat(ChatBackend):
         import openai
 
         client = self._client()
-        extra = {} if seed is None else {"seed": seed}
+        extra = ({} if seed is None else {"seed": seed}) | ({"logprobs": True, "top_logprobs": 1} if self.logprobs else {})
         attempts = f"{self.max_retries + 1} attempt(s), SUPERALIGN_HTTP_RETRIES"
         try:
             data = await asyncio.wait_for(client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, logprobs=True,
-                top_logprobs=1, **extra), timeout=self.deadline_s)
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, **extra),
+                timeout=self.deadline_s)
         except asyncio.TimeoutError:
             raise SuperalignError(f"chat model {self.name}: no answer from {self.base_url} within {self.deadline_s:g} s "
                                   f"(SUPERALIGN_HTTP_DEADLINE; {attempts}); check that the server is up, or raise "
@@ -434,7 +439,7 @@ def _openai(spec: str) -> ChatBackend:
     base_url = options.get("base_url") or settings().openai_base_url
     if not base_url:
         raise SuperalignError(f"chat model openai:{spec}: give ?base_url=http://host:port or set SUPERALIGN_OPENAI_BASE_URL")
-    return OpenAIChat(model, base_url, options.get("key_env"))
+    return OpenAIChat(model, base_url, options.get("key_env"), logprobs=options.get("logprobs", "0") not in ("0", ""))
 
 
 CHAT_MODELS.add("smollm2", _smollm2, help="SmolLM2-135M-Instruct (packaged GGUF, dequantized), local")
