@@ -41,7 +41,7 @@ below can come from different commits and days: the stamps under the table say w
 
 
 def result_file(script: str) -> Path:
-    """`featurize.py --model mpnet` -> benchmarks/results/featurize--model-mpnet.json"""
+    """`featurize.py --model mpnet` -> benchmarks/results/featurize---model-mpnet.json"""
     return RESULTS / (script.replace(".py", "").replace(" ", "-") + ".json")
 
 
