@@ -227,7 +227,9 @@ class OpenAIChat(ChatBackend):
         import openai
 
         client = self._client()
-        extra = ({} if seed is None else {"seed": seed}) | ({"logprobs": True, "top_logprobs": 1} if self.logprobs else {})
+        extra = {} if seed is None else {"seed": seed}
+        if self.logprobs:
+            extra |= {"logprobs": True, "top_logprobs": 1}
         attempts = f"{self.max_retries + 1} attempt(s), SUPERALIGN_HTTP_RETRIES"
         try:
             data = await asyncio.wait_for(client.chat.completions.create(
@@ -439,7 +441,8 @@ def _openai(spec: str) -> ChatBackend:
     base_url = options.get("base_url") or settings().openai_base_url
     if not base_url:
         raise SuperalignError(f"chat model openai:{spec}: give ?base_url=http://host:port or set SUPERALIGN_OPENAI_BASE_URL")
-    return OpenAIChat(model, base_url, options.get("key_env"), logprobs=options.get("logprobs", "0") not in ("0", ""))
+    logprobs = options.get("logprobs", "0") not in ("0", "")
+    return OpenAIChat(model, base_url, options.get("key_env"), logprobs=logprobs)
 
 
 CHAT_MODELS.add("smollm2", _smollm2, help="SmolLM2-135M-Instruct (packaged GGUF, dequantized), local")
